@@ -1,0 +1,46 @@
+# iclrnotes: the README's two commands, and the developer's others.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install lint format check browsers bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: install into .venv, migrate the SQLite database, load the demo, serve on http://127.0.0.1:8000
+run: install
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make test: the whole suite (SQLite, or the database in DATABASE_URL); browser tests need Chromium
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make check: what CI checks beside the tests
+check: install
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DEBUG SECRET_KEY="$$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=iclrnotes.example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,156 @@
+"""What every importer shares: the error it raises and the reading of a file's bytes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+# progress(done, total): called now and then during a long import.
+Progress = Callable[[int, int], None]
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported. The message names the record and the problem; nothing was written."""
+
+
+def record_label(index: int, record: object) -> str:
+    """'record 5 (id abc)': 1-based, with the record's id when it has one, as a user would look it up."""
+    label = f"record {index + 1}"
+    if isinstance(record, dict):
+        record_id = record.get("id") or record.get("forum") or record.get("uid")
+        if isinstance(record_id, str | int) and not isinstance(record_id, bool):
+            label += f" (id {str(record_id)[:80]})"
+    return label
+
+
+def decode_text(data: bytes) -> str:
+    """
+    Decode UTF-8 (a BOM is tolerated). Bytes that are not UTF-8 are kept as surrogates so that the
+    parser can still tell which record holds them; `find_invalid_text` then names that record.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def has_invalid_text(value: object) -> bool:
+    """True when a string anywhere in value holds bytes that were not UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(has_invalid_text(k) or has_invalid_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_invalid_text(v) for v in value)
+    return False
+
+
+def line_and_column(text: str, position: int) -> str:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def parse_records(text: str, *, list_keys: tuple[str, ...]) -> list:
+    """
+    Parse a JSON array, JSON Lines, or an object holding the array under one of list_keys.
+
+    Array elements are decoded one at a time so that a truncated or broken file is reported
+    against the record where it breaks, not only as a byte offset.
+    """
+    decoder = json.JSONDecoder()
+    stripped_start = len(text) - len(text.lstrip())
+    if stripped_start == len(text):
+        raise ImportFailed("The file is empty.")
+    first = text[stripped_start]
+    if first == "[":
+        return _parse_array(text, stripped_start, decoder)
+    if first != "{":
+        raise ImportFailed(
+            f"Not a JSON file ({line_and_column(text, stripped_start)}): expected a JSON array, "
+            "JSON Lines, or an object."
+        )
+    try:
+        whole, end = decoder.raw_decode(text, stripped_start)
+    except json.JSONDecodeError as error:
+        raise ImportFailed(f"record 1: invalid JSON at {line_and_column(text, error.pos)}: {error.msg}.") from None
+    if not text[end:].strip():
+        for key in list_keys:
+            if isinstance(whole, dict) and key in whole:
+                records = whole[key]
+                if not isinstance(records, list):
+                    raise ImportFailed(f'"{key}" must be a list of records, not {type_name(records)}.')
+                return records
+        return [whole]
+    return _parse_lines(text)
+
+
+def _parse_array(text: str, position: int, decoder: json.JSONDecoder) -> list:
+    records: list = []
+    position += 1
+    length = len(text)
+
+    def skip_space(at: int) -> int:
+        while at < length and text[at] in " \t\r\n":
+            at += 1
+        return at
+
+    position = skip_space(position)
+    if position < length and text[position] == "]":
+        return records
+    while True:
+        label = f"record {len(records) + 1}"
+        if records and isinstance(records[-1], dict):
+            label += f" (after id {str(records[-1].get('id', '?'))[:80]})"
+        if position >= length:
+            raise ImportFailed(f"{label}: the file ends before the array is closed (truncated?).")
+        try:
+            record, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            truncated = error.pos >= length or error.msg.startswith("Unterminated string")
+            reason = "the file ends in the middle of it (truncated?)" if truncated else error.msg
+            raise ImportFailed(f"{label}: invalid JSON at {line_and_column(text, error.pos)}: {reason}.") from None
+        except RecursionError:
+            raise ImportFailed(f"{label}: nested too deeply to be a record.") from None
+        records.append(record)
+        position = skip_space(position)
+        if position >= length:
+            raise ImportFailed(f"{label}: the file ends before the array is closed (truncated?).")
+        if text[position] == "]":
+            if text[position + 1 :].strip():
+                raise ImportFailed(f"Unexpected data after the array at {line_and_column(text, position + 1)}.")
+            return records
+        if text[position] != ",":
+            raise ImportFailed(
+                f"{label}: expected a comma or ] after it at {line_and_column(text, position)}."
+            )
+        position = skip_space(position + 1)
+
+
+def _parse_lines(text: str) -> list:
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise ImportFailed(f"record {len(records) + 1} (line {number}): invalid JSON: {error.msg}.") from None
+        except RecursionError:
+            raise ImportFailed(f"record {len(records) + 1} (line {number}): nested too deeply.") from None
+    return records
+
+
+def type_name(value: object) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)

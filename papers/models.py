@@ -1,0 +1,365 @@
+"""
+The data model of iclrnotes.
+
+Conference data (Conference, Session, Paper, Presentation) is public and shared by every lab.
+A lab's own data (ReadingStatus, Note) is private to the lab; a private note (no lab) to its author.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+OPENREVIEW = "https://openreview.net"
+
+
+class User(AbstractUser):
+    """Our own user model from day one, so adding profile fields later needs no migration dance."""
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (use a name such as Europe/Vienna).")
+
+
+class ConferenceQuerySet(models.QuerySet):
+    def with_paper_counts(self) -> ConferenceQuerySet:
+        return self.annotate(paper_count=models.Count("papers"))
+
+
+class Conference(models.Model):
+    slug = models.SlugField(unique=True, help_text="Used in URLs, e.g. iclr-2024.")
+    name = models.CharField(max_length=200, help_text="e.g. ICLR 2024.")
+    venue_id = models.CharField(
+        max_length=200, blank=True, help_text="OpenReview venue id, e.g. ICLR.cc/2024/Conference."
+    )
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone], help_text="e.g. Europe/Vienna."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["venue_id"], condition=~Q(venue_id=""), name="unique_conference_venue_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="conference_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Session(models.Model):
+    """A slot of the programme: a poster or oral session, or a non-paper event (social, workshop, …)."""
+
+    class Kind(models.TextChoices):
+        ORAL = "oral", "Oral"
+        POSTER = "poster", "Poster"
+        WORKSHOP = "workshop", "Workshop"
+        TUTORIAL = "tutorial", "Tutorial"
+        INVITED_TALK = "invited_talk", "Invited talk"
+        SOCIAL = "social", "Social"
+        MENTORING = "mentoring", "Mentoring"
+        OTHER = "other", "Other"
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="sessions")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    title = models.CharField(max_length=300)
+    # A session has a day; it has times when the programme gives them ("day-only" otherwise).
+    day = models.DateField(null=True, blank=True, help_text="Filled from the start time when there is one.")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    room = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["day", "starts_at", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "title", "day"], name="unique_session_per_day"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gte=models.F("starts_at")),
+                name="session_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["conference", "day", "starts_at"], name="session_schedule_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if self.starts_at is not None:
+            self.day = timezone.localtime(self.starts_at, self.conference.tzinfo).date()
+        super().save(*args, **kwargs)
+
+
+class PaperQuerySet(models.QuerySet):
+    def for_conference(self, conference: Conference) -> PaperQuerySet:
+        return self.filter(conference=conference)
+
+    def with_presentations(self) -> PaperQuerySet:
+        return self.prefetch_related(
+            models.Prefetch(
+                "presentations",
+                queryset=Presentation.objects.select_related("session").order_by(
+                    "session__day", "session__starts_at"
+                ),
+            )
+        )
+
+
+class Paper(models.Model):
+    class Tier(models.TextChoices):
+        ORAL = "oral", "Oral"
+        SPOTLIGHT = "spotlight", "Spotlight"
+        POSTER = "poster", "Poster"
+        UNKNOWN = "", "Unknown"
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="papers")
+    forum_id = models.CharField(max_length=64, help_text="OpenReview forum id.")
+    number = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=500, help_text="May hold LaTeX such as $\\mathcal{B}$.")
+    authors = models.JSONField(default=list, blank=True, help_text="Author names, in order.")
+    abstract = models.TextField(blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    primary_area = models.CharField(max_length=200, blank=True)
+    tldr = models.TextField("TL;DR", blank=True)
+    tier = models.CharField(max_length=20, choices=Tier.choices, blank=True, default=Tier.UNKNOWN)
+    venue = models.CharField(max_length=200, blank=True, help_text="As OpenReview states it, e.g. ICLR 2024 oral.")
+    pdf_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "forum_id"], name="unique_paper_forum_per_conference"),
+        ]
+        indexes = [
+            models.Index(fields=["conference", "tier"], name="paper_conference_tier_idx"),
+            models.Index(fields=["conference", "title"], name="paper_conference_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def forum_url(self) -> str:
+        return f"{OPENREVIEW}/forum?id={self.forum_id}"
+
+    @property
+    def authors_short(self) -> str:
+        if len(self.authors) <= 3:
+            return ", ".join(self.authors)
+        return f"{', '.join(self.authors[:3])} et al."
+
+    def get_absolute_url_for(self, lab: Lab) -> str:
+        return reverse("paper_detail", args=[lab.slug, self.conference.slug, self.forum_id])
+
+
+class Presentation(models.Model):
+    """A paper in a session. An oral paper usually has two: its talk and its poster."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="presentations")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="presentations")
+    poster_position = models.CharField(max_length=50, blank=True, help_text="Poster board, e.g. #2504.")
+    # An oral's own slot inside its session, when the programme gives one.
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=100, blank=True, help_text="The event id on the conference site.")
+
+    class Meta:
+        ordering = ["session__day", "session__starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "session"], name="unique_presentation_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} @ {self.session}"
+
+
+class Lab(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    is_personal = models.BooleanField(default=False, help_text="A user's own lab, made at sign-up.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="labs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("lab_detail", args=[self.slug])
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lab", "user"], name="unique_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.lab} ({self.role})"
+
+
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def default_invite_expiry():
+    return timezone.now() + timedelta(days=14)
+
+
+class Invite(models.Model):
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="invites")
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=default_invite_expiry)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    uses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invite to {self.lab}"
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at > timezone.now()
+            and (self.max_uses is None or self.uses < self.max_uses)
+        )
+
+
+class ReadingStatus(models.Model):
+    """One user's triage of one paper. No row means the paper is not yet seen."""
+
+    class State(models.TextChoices):
+        UNSEEN = "", "Not triaged"
+        SKIPPED = "skipped", "Skipped"
+        SHORTLISTED = "shortlisted", "Shortlisted"
+        READING = "reading", "Reading"
+        READ = "read", "Read"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_statuses")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="reading_statuses")
+    state = models.CharField(max_length=20, choices=State.choices, blank=True, default=State.UNSEEN)
+    starred = models.BooleanField(default=False, help_text="⭐️ I want to read this.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reading statuses"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="unique_reading_status"),
+            models.CheckConstraint(
+                condition=Q(state__in=["", "skipped", "shortlisted", "reading", "read"]),
+                name="reading_status_state_valid",
+            ),
+        ]
+        indexes = [
+            # The lab's signals on a paper: who starred it, who read it.
+            models.Index(fields=["paper", "starred"], name="status_paper_starred_idx"),
+            models.Index(fields=["user", "state"], name="status_user_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.paper}: {self.get_state_display()}{' ⭐️' if self.starred else ''}"
+
+
+class Note(models.Model):
+    class Kind(models.TextChoices):
+        SUMMARY = "summary", "One-liner"
+        NOTE = "note", "Note"
+        TODO = "todo", "To do"
+        QUESTION = "question", "Question"
+        FOLLOW_UP = "follow_up", "Follow-up reading"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    lab = models.ForeignKey(
+        Lab,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notes",
+        help_text="The lab that sees this note. Empty: private to its author.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
+    body = models.TextField(help_text="Markdown.")
+    done = models.BooleanField(default=False, help_text="For to-dos.")
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit, to detect conflicts.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "author"], condition=Q(kind="summary"), name="one_summary_per_author_and_paper"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["summary", "note", "todo", "question", "follow_up"]),
+                name="note_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["paper", "lab"], name="note_paper_lab_idx"),
+            models.Index(fields=["author", "paper"], name="note_author_paper_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.author} on {self.paper}"
+
+    @property
+    def is_private(self) -> bool:
+        return self.lab_id is None

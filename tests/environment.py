@@ -1,0 +1,12 @@
+"""
+Loaded by pytest before Django (pyproject: `-p tests.environment`): the suite runs the settings'
+development branch (no HTTPS redirect, plain static storage). The production branch has its own
+test (tests/test_settings.py) that runs `check --deploy` in a subprocess.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-0123456789")
+# Playwright's sync API runs an event loop in the test thread; Django's ORM is used around it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
