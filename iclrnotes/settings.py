@@ -153,6 +153,10 @@ STORAGES = {
     },
 }
 
+# In development (and tests) whitenoise serves straight from the app and static/ folders.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
 # An uploaded OpenReview file of a big conference is tens of MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

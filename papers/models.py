@@ -58,9 +58,7 @@ class Conference(models.Model):
     class Meta:
         ordering = ["-start_date", "name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["venue_id"], condition=~Q(venue_id=""), name="unique_conference_venue_id"
-            ),
+            models.UniqueConstraint(fields=["venue_id"], condition=~Q(venue_id=""), name="unique_conference_venue_id"),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
@@ -104,9 +102,7 @@ class Session(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["conference", "title", "day"], name="unique_session_per_day"),
             models.CheckConstraint(
-                condition=Q(ends_at__isnull=True)
-                | Q(starts_at__isnull=True)
-                | Q(ends_at__gte=models.F("starts_at")),
+                condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
                 name="session_ends_after_start",
             ),
         ]
@@ -129,9 +125,7 @@ class PaperQuerySet(models.QuerySet):
         return self.prefetch_related(
             models.Prefetch(
                 "presentations",
-                queryset=Presentation.objects.select_related("session").order_by(
-                    "session__day", "session__starts_at"
-                ),
+                queryset=Presentation.objects.select_related("session").order_by("session__day", "session__starts_at"),
             )
         )
 

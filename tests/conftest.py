@@ -65,3 +65,9 @@ def member_client(client, member):
 def outsider_client(client, outsider):
     client.force_login(outsider)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The real hasher is slow by design; tests only need passwords that check.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -8,5 +8,3 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-0123456789")
-# Playwright's sync API runs an event loop in the test thread; Django's ORM is used around it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")

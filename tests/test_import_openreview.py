@@ -45,7 +45,11 @@ def test_iclr_2024_imports_2260_papers_with_their_tiers_and_twice_changes_nothin
     summary = import_openreview(ICLR_2024.read_bytes())
 
     conference = Conference.objects.get()
-    assert (conference.slug, conference.name, conference.venue_id) == ("iclr-2024", "ICLR 2024", "ICLR.cc/2024/Conference")
+    assert (conference.slug, conference.name, conference.venue_id) == (
+        "iclr-2024",
+        "ICLR 2024",
+        "ICLR.cc/2024/Conference",
+    )
     assert (summary.created, summary.updated, summary.unchanged) == (2260, 0, 0)
     tiers = {tier: Paper.objects.filter(tier=tier).count() for tier in ("oral", "spotlight", "poster", "")}
     assert tiers == {"oral": 86, "spotlight": 367, "poster": 1807, "": 0}
@@ -99,7 +103,12 @@ def test_command_prints_a_one_line_summary(capsys):
 def test_v1_notes_without_value_wrappers_are_read():
     note = {
         "id": "v1note0001",
-        "content": {"title": "An Old Paper", "authors": ["Kurt Gödel"], "venue": "ICLR 2019 Poster", "venueid": "ICLR.cc/2019/Conference"},
+        "content": {
+            "title": "An Old Paper",
+            "authors": ["Kurt Gödel"],
+            "venue": "ICLR 2019 Poster",
+            "venueid": "ICLR.cc/2019/Conference",
+        },
     }
     import_openreview(as_bytes([note]))
 
@@ -236,13 +245,21 @@ def broken_files() -> list[tuple[str, bytes, str]]:
         ("plain text", b"title,authors\nA,B\n", "Not a JSON file (line 1, column 1)"),
         ("a note without an id", as_bytes([*VALID, no_id]), "record 3: has no id (neither 'id' nor 'forum')."),
         ("a note without a title", as_bytes([*VALID, no_title]), "record 3 (id notitle001): has no title."),
-        ("a title of the wrong type", as_bytes([*VALID, wrong_type]), "record 3 (id wrongtype1): title must be a string, not a list."),
+        (
+            "a title of the wrong type",
+            as_bytes([*VALID, wrong_type]),
+            "record 3 (id wrongtype1): title must be a string, not a list.",
+        ),
         (
             "bytes that are not UTF-8",
             valid_prefix + b', {"id": "badbytes01", "content": {"title": {"value": "Caf\xe9 \xff"}}}]',
             "record 3 (id badbytes01): holds text that is not valid UTF-8.",
         ),
-        ("a duplicate id", as_bytes([*VALID, v2_note("goodnote01")]), "record 3 (id goodnote01): the same paper as record 1."),
+        (
+            "a duplicate id",
+            as_bytes([*VALID, v2_note("goodnote01")]),
+            "record 3 (id goodnote01): the same paper as record 1.",
+        ),
         ("an empty file", b"", "The file is empty."),
         ("an empty array", b"[]", "The file holds no notes."),
     ]

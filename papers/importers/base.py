@@ -124,9 +124,7 @@ def _parse_array(text: str, position: int, decoder: json.JSONDecoder) -> list:
                 raise ImportFailed(f"Unexpected data after the array at {line_and_column(text, position + 1)}.")
             return records
         if text[position] != ",":
-            raise ImportFailed(
-                f"{label}: expected a comma or ] after it at {line_and_column(text, position)}."
-            )
+            raise ImportFailed(f"{label}: expected a comma or ] after it at {line_and_column(text, position)}.")
         position = skip_space(position + 1)
 
 

@@ -27,7 +27,18 @@ from papers.importers.base import (
 )
 from papers.models import OPENREVIEW, Conference, Paper
 
-PAPER_FIELDS = ("number", "title", "authors", "abstract", "keywords", "primary_area", "tldr", "tier", "venue", "pdf_url")
+PAPER_FIELDS = (
+    "number",
+    "title",
+    "authors",
+    "abstract",
+    "keywords",
+    "primary_area",
+    "tldr",
+    "tier",
+    "venue",
+    "pdf_url",
+)
 BATCH = 500
 
 # Tier words, most specific first. ICLR 2023 called its orals "notable top 5%" and its spotlights
@@ -174,7 +185,9 @@ def _paper_fields(index: int, note: Any) -> dict[str, Any]:
 
     title = _text(label, content, "title", required=True)
     venue = _text(label, content, "venue")
-    tldr = _text(label, content, "TLDR", name="TL;DR") or _text(label, content, "TL;DR") or _text(label, content, "tldr")
+    tldr = (
+        _text(label, content, "TLDR", name="TL;DR") or _text(label, content, "TL;DR") or _text(label, content, "tldr")
+    )
     pdf = _text(label, content, "pdf")
     if pdf.startswith("/"):
         pdf = OPENREVIEW + pdf
@@ -219,8 +232,7 @@ def _single_venue_id(papers: list[dict], *, required: bool) -> str:
         first = papers[0]["_venue_id"]
         odd = next(paper for paper in papers if paper["_venue_id"] and paper["_venue_id"] != first)
         raise ImportFailed(
-            f"{odd['_label']}: venue id {odd['_venue_id']!r} differs from {first!r}; "
-            "import one conference per file."
+            f"{odd['_label']}: venue id {odd['_venue_id']!r} differs from {first!r}; import one conference per file."
         )
     venue_id = venue_ids.pop() if venue_ids else ""
     if required:
@@ -242,9 +254,7 @@ def _get_or_create_conference(venue_id: str, slug: str | None, name: str | None)
     if conference is None and venue_id:
         conference = Conference.objects.filter(venue_id=venue_id).first()
         if conference is not None and conference.slug != slug:
-            raise ImportFailed(
-                f"Venue id {venue_id!r} belongs to the conference {conference.slug!r}, not {slug!r}."
-            )
+            raise ImportFailed(f"Venue id {venue_id!r} belongs to the conference {conference.slug!r}, not {slug!r}.")
     if conference is not None:
         changed = []
         if name and conference.name != name:

@@ -10,8 +10,8 @@ from papers.models import Conference, Membership
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user=request.user).select_related("lab").order_by(
-        "-lab__is_personal", "lab__name"
+    memberships = (
+        Membership.objects.filter(user=request.user).select_related("lab").order_by("-lab__is_personal", "lab__name")
     )
     conferences = Conference.objects.with_paper_counts()
     return render(request, "papers/home.html", {"memberships": memberships, "conferences": conferences})

@@ -1,0 +1,83 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from papers import demo
+from papers.importers.base import ImportFailed
+from papers.importers.openreview import import_openreview
+from papers.importers.virtualsite import import_schedule
+from papers.models import Conference, Lab, Membership, User
+
+LAB_SLUG = "demo-lab"
+PASSWORD = "iclrnotes-demo"
+MEMBERS = [("ada", Membership.Role.OWNER), ("grace", Membership.Role.MEMBER), ("alan", Membership.Role.MEMBER)]
+ADMIN = "admin"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo lab with three members and a conference. With --data, import that OpenReview notes "
+        "file (e.g. ../shared/data/iclr2024_openreview_notes.json); without it, generate a small demo "
+        "conference with a schedule. Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", help="An OpenReview notes file to import instead of the generated conference.")
+        parser.add_argument("--papers", type=int, default=300, help="How many papers to generate (default 300).")
+
+    def handle(self, *args, data: str | None, papers: int, **options):
+        try:
+            with transaction.atomic():
+                conference, summaries = self._conference(data, papers)
+                lab = self._lab()
+        except ImportFailed as error:
+            raise CommandError(f"{data}: {error} Nothing was imported.") from None
+        for summary in summaries:
+            self.stdout.write(str(summary))
+        self.stdout.write(f"Demo lab “{lab.name}”, conference “{conference.name}”.")
+        self.stdout.write(f"Log in as any of (password for all: {PASSWORD}):")
+        for username, role in MEMBERS:
+            self.stdout.write(f"  {username:<6} {role}")
+        self.stdout.write(f"  {ADMIN:<6} site admin (/admin/)")
+
+    def _conference(self, data: str | None, papers: int) -> tuple[Conference, list]:
+        if data:
+            try:
+                content = Path(data).read_bytes()
+            except OSError as error:
+                raise CommandError(f"Cannot read {data}: {error.strerror}.") from None
+            summary = import_openreview(content)
+            return summary.conference, [summary]
+        notes, schedule = demo.generate(papers=papers)
+        conference, _ = Conference.objects.update_or_create(
+            slug=demo.SLUG,
+            defaults={
+                "name": demo.NAME,
+                "venue_id": demo.VENUE_ID,
+                "city": demo.CITY,
+                "timezone": demo.TIMEZONE,
+                "start_date": demo.START,
+                "end_date": demo.END,
+            },
+        )
+        papers_summary = import_openreview(demo.notes_bytes(notes), conference_slug=conference.slug)
+        schedule_summary = import_schedule(demo.schedule_bytes(schedule), conference=conference)
+        return conference, [papers_summary, schedule_summary]
+
+    def _lab(self) -> Lab:
+        lab, _ = Lab.objects.get_or_create(slug=LAB_SLUG, defaults={"name": "Demo Lab"})
+        for username, role in MEMBERS:
+            user = self._user(username)
+            Membership.objects.update_or_create(lab=lab, user=user, defaults={"role": role})
+        admin = self._user(ADMIN)
+        admin.is_staff = admin.is_superuser = True
+        admin.save(update_fields=["is_staff", "is_superuser"])
+        return lab
+
+    def _user(self, username: str) -> User:
+        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.invalid"})
+        if created or not user.check_password(PASSWORD):
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+        return user

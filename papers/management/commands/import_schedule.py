@@ -1,0 +1,40 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from papers.importers.base import ImportFailed
+from papers.importers.virtualsite import import_schedule, read_source
+from papers.models import Conference
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a conference's programme (sessions, times, rooms, poster boards) from its virtual-site JSON, "
+        'e.g. https://iclr.cc/static/virtual/data/iclr-2024-orals-posters.json ({"count": N, "results": [...]}). '
+        "Papers are matched by the OpenReview forum id in paper_url, so import the papers first. "
+        "Re-importing updates sessions and presentations in place; nothing is ever deleted."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("source", metavar="PATH_OR_URL", help="A local JSON file or an http(s) URL.")
+        parser.add_argument(
+            "--conference", required=True, help="Slug of the conference whose papers are scheduled, e.g. iclr-2024."
+        )
+
+    def handle(self, *args, source: str, conference: str, verbosity: int, **options):
+        try:
+            conference_obj = Conference.objects.get(slug=conference)
+        except Conference.DoesNotExist:
+            raise CommandError(
+                f"No conference with slug {conference!r}. "
+                "Import its papers first (import_openreview) or create it in the admin."
+            ) from None
+
+        def progress(done: int, total: int) -> None:
+            if verbosity >= 1 and total > 500:
+                self.stderr.write(f"  {done:,} of {total:,} entries checked…", style_func=lambda text: text)
+
+        try:
+            data = read_source(source)
+            summary = import_schedule(data, conference=conference_obj, progress=progress)
+        except ImportFailed as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(str(summary))

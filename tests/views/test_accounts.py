@@ -1,0 +1,72 @@
+from django.urls import reverse
+
+from papers.models import Lab, Membership, User
+
+
+def test_signup_creates_the_user_logs_in_and_gives_a_personal_lab(client, db):
+    response = client.post(
+        reverse("signup"),
+        {"username": "newbie", "email": "", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"},
+    )
+
+    assert response["Location"] == reverse("home")
+    user = User.objects.get(username="newbie")
+    lab = Lab.objects.get(memberships__user=user)
+    assert (lab.name, lab.is_personal) == ("newbie's papers", True)
+    assert Membership.objects.get(user=user).role == "owner"
+    assert "newbie&#x27;s papers" in client.get(reverse("home")).content.decode()
+
+
+def test_signup_with_mismatched_passwords_shows_the_error_and_creates_nobody(client, db):
+    response = client.post(
+        reverse("signup"), {"username": "newbie", "password1": "a-long-pass-phrase-42", "password2": "different-42"}
+    )
+    assert "The two password fields didn’t match." in response.content.decode()
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_signup_page_shows_the_form(client, db):
+    html = client.get(reverse("signup")).content.decode()
+    assert "Create an account" in html and 'name="password1"' in html
+
+
+def test_login_page_and_login(client, member):
+    assert "Log in" in client.get(reverse("login")).content.decode()
+    response = client.post(reverse("login"), {"username": "max", "password": "correct horse battery staple"})
+    assert response["Location"] == reverse("home")
+
+
+def test_login_with_a_wrong_password_says_so(client, member):
+    response = client.post(reverse("login"), {"username": "max", "password": "wrong"})
+    assert "Please enter a correct username and password." in response.content.decode()
+
+
+def test_logout_is_a_post_and_ends_the_session(member_client):
+    response = member_client.post(reverse("logout"))
+    assert response["Location"] == reverse("login")
+    assert member_client.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+def test_password_change(member_client, member):
+    response = member_client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "another-long-phrase-77",
+            "new_password2": "another-long-phrase-77",
+        },
+    )
+    assert response["Location"] == reverse("password_change_done")
+    member.refresh_from_db()
+    assert member.check_password("another-long-phrase-77")
+
+
+def test_password_change_needs_login(client, db):
+    assert client.get(reverse("password_change"))["Location"].startswith(reverse("login"))
+
+
+def test_healthz_answers_ok_without_login_or_database(client, db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get(reverse("healthz"))
+    assert response.content == b"ok"
+    assert response["Content-Type"] == "text/plain"
