@@ -72,7 +72,7 @@ PATTERNS = [
     "Provable Guarantees for {method} in {goal}",
     "A Simple Baseline for {goal} via {method}",
     "When Do {method} Help {goal}?",
-    "$\\mathcal{{O}}(n)$ {method} for {goal}",
+    "{method} in $\\mathcal{{O}}(n)$ Time for {goal}",
 ]
 FIRST = [
     "Ada",
