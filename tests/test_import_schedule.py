@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from papers.importers.base import ImportFailed
-from papers.importers.virtualsite import ScheduleSummary, forum_id_from, import_schedule, kind_from, read_source
+from papers.importers.base import ImportFailed, read_source
+from papers.importers.virtualsite import ScheduleSummary, forum_id_from, import_schedule, kind_from
 from papers.models import Paper, Presentation, Session
 from tests.factories import ConferenceFactory, PaperFactory, SessionFactory
 
@@ -605,7 +605,7 @@ def test_command_bad_file_changes_nothing(conference, papers, tmp_path):
     with pytest.raises(CommandError) as error:
         run(str(source), "--conference", "iclr-2024")
 
-    assert str(error.value) == "record 9 (id 99999): endtime is not an ISO-8601 date-time: 'soon'."
+    assert str(error.value) == "record 9 (id 99999): endtime is not an ISO-8601 date-time: 'soon'. Nothing was imported."
     assert counts() == before
     assert snapshot() == rows
 
@@ -614,7 +614,7 @@ def test_command_missing_file(conference, tmp_path):
     missing = tmp_path / "missing.json"
     with pytest.raises(CommandError) as error:
         run(str(missing), "--conference", "iclr-2024")
-    assert str(error.value) == f"Cannot read {missing}: No such file or directory."
+    assert str(error.value) == f"Cannot read {missing}: No such file or directory. Nothing was imported."
 
 
 # Reading the source -----------------------------------------------------------------------------------

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
+
+DOWNLOAD_TIMEOUT = 60  # seconds
+MAX_DOWNLOAD = 200 * 1024 * 1024  # bytes; a big conference's file is tens of MB
 
 # progress(done, total): called now and then during a long import.
 Progress = Callable[[int, int], None]
@@ -152,3 +160,35 @@ def type_name(value: object) -> str:
         bool: "true/false",
         type(None): "null",
     }.get(type(value), type(value).__name__)
+
+
+def read_source(path_or_url: str) -> bytes:
+    """The bytes of a local file, of an http(s) URL, or of standard input ("-"). Raises ImportFailed."""
+    if path_or_url == "-":
+        return sys.stdin.buffer.read()
+    if re.match(r"^https?://", path_or_url, re.IGNORECASE):
+        return _download(path_or_url)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path_or_url):
+        raise ImportFailed(f"Cannot read {path_or_url}: only local files and http(s) URLs are supported.")
+    try:
+        return Path(path_or_url).read_bytes()
+    except OSError as error:
+        raise ImportFailed(f"Cannot read {path_or_url}: {error.strerror or error}.") from None
+
+
+def _download(url: str) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "iclrnotes-schedule-import/1.0"})
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
+            data = response.read(MAX_DOWNLOAD + 1)
+    except urllib.error.HTTPError as error:
+        raise ImportFailed(f"Cannot download {url}: HTTP {error.code} {error.reason}.") from None
+    except urllib.error.URLError as error:
+        raise ImportFailed(f"Cannot download {url}: {error.reason}.") from None
+    except TimeoutError:
+        raise ImportFailed(f"Cannot download {url}: no answer within {DOWNLOAD_TIMEOUT} seconds.") from None
+    except (OSError, ValueError) as error:
+        raise ImportFailed(f"Cannot download {url}: {error}.") from None
+    if len(data) > MAX_DOWNLOAD:
+        raise ImportFailed(f"Cannot download {url}: larger than {MAX_DOWNLOAD // (1024 * 1024)} MB.")
+    return data

@@ -14,12 +14,9 @@ empty (a room, a poster board, an event id, times) does not erase one already st
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import transaction
@@ -38,8 +35,6 @@ from papers.models import Conference, Paper, Presentation, Session
 
 BATCH = 500
 PROGRESS_EVERY = 500
-DOWNLOAD_TIMEOUT = 60  # seconds
-MAX_DOWNLOAD = 200 * 1024 * 1024  # bytes; the ICLR 2024 file is about 10 MB
 FORUM_ID = re.compile(r"[A-Za-z0-9_-]+")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -136,36 +131,6 @@ class _SessionPlan:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     room: str = ""
-
-
-def read_source(path_or_url: str) -> bytes:
-    """The bytes of a local file, or of an http(s) URL. Raises ImportFailed with the reason."""
-    if re.match(r"^https?://", path_or_url, re.IGNORECASE):
-        return _download(path_or_url)
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path_or_url):
-        raise ImportFailed(f"Cannot read {path_or_url}: only local files and http(s) URLs are supported.")
-    try:
-        return Path(path_or_url).read_bytes()
-    except OSError as error:
-        raise ImportFailed(f"Cannot read {path_or_url}: {error.strerror or error}.") from None
-
-
-def _download(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "iclrnotes-schedule-import/1.0"})
-    try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
-            data = response.read(MAX_DOWNLOAD + 1)
-    except urllib.error.HTTPError as error:
-        raise ImportFailed(f"Cannot download {url}: HTTP {error.code} {error.reason}.") from None
-    except urllib.error.URLError as error:
-        raise ImportFailed(f"Cannot download {url}: {error.reason}.") from None
-    except TimeoutError:
-        raise ImportFailed(f"Cannot download {url}: no answer within {DOWNLOAD_TIMEOUT} seconds.") from None
-    except (OSError, ValueError) as error:
-        raise ImportFailed(f"Cannot download {url}: {error}.") from None
-    if len(data) > MAX_DOWNLOAD:
-        raise ImportFailed(f"Cannot download {url}: larger than {MAX_DOWNLOAD // (1024 * 1024)} MB.")
-    return data
 
 
 def import_schedule(data: bytes, *, conference: Conference, progress: Progress | None = None) -> ScheduleSummary:

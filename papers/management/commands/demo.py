@@ -1,10 +1,8 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from papers import demo
-from papers.importers.base import ImportFailed
+from papers.importers.base import ImportFailed, read_source
 from papers.importers.openreview import import_openreview
 from papers.importers.virtualsite import import_schedule
 from papers.models import Conference, Lab, Membership, User
@@ -32,7 +30,7 @@ class Command(BaseCommand):
                 conference, summaries = self._conference(data, papers)
                 lab = self._lab()
         except ImportFailed as error:
-            raise CommandError(f"{data}: {error} Nothing was imported.") from None
+            raise CommandError(f"{error} Nothing was imported.") from None
         for summary in summaries:
             self.stdout.write(str(summary))
         self.stdout.write(f"Demo lab “{lab.name}”, conference “{conference.name}”.")
@@ -43,11 +41,7 @@ class Command(BaseCommand):
 
     def _conference(self, data: str | None, papers: int) -> tuple[Conference, list]:
         if data:
-            try:
-                content = Path(data).read_bytes()
-            except OSError as error:
-                raise CommandError(f"Cannot read {data}: {error.strerror}.") from None
-            summary = import_openreview(content)
+            summary = import_openreview(read_source(data))
             return summary.conference, [summary]
         notes, schedule = demo.generate(papers=papers)
         conference, _ = Conference.objects.update_or_create(

@@ -1,10 +1,8 @@
-import sys
 import time
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from papers.importers.base import ImportFailed
+from papers.importers.base import ImportFailed, read_source
 from papers.importers.openreview import import_openreview
 
 
@@ -15,29 +13,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="The notes file, or - for standard input.")
+        parser.add_argument("source", metavar="PATH_OR_URL", help="The notes file, an http(s) URL, or - for stdin.")
         parser.add_argument("--conference", help="Conference slug (default: from the notes' venueid, e.g. iclr-2024).")
         parser.add_argument("--name", help="Conference name when it is created or renamed (default: e.g. ICLR 2024).")
 
-    def handle(self, *args, path: str, conference: str | None, name: str | None, verbosity: int, **options):
-        data = self._read(path)
+    def handle(self, *args, source: str, conference: str | None, name: str | None, verbosity: int, **options):
         started = time.perf_counter()
 
         def progress(done: int, total: int) -> None:
-            if verbosity >= 1 and total >= 1000:
-                self.stderr.write(f"  {done:,} of {total:,} notes checked…")
+            if verbosity >= 1 and total > 500:
+                self.stderr.write(f"  {done:,} of {total:,} notes checked…", style_func=lambda text: text)
 
         try:
+            data = read_source(source)
             summary = import_openreview(data, conference_slug=conference, conference_name=name, progress=progress)
         except ImportFailed as error:
-            raise CommandError(f"{path}: {error} Nothing was imported.") from None
-        elapsed = time.perf_counter() - started
-        self.stdout.write(f"{summary} ({elapsed:.1f} s)")
-
-    def _read(self, path: str) -> bytes:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        try:
-            return Path(path).read_bytes()
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+            raise CommandError(f"{error} Nothing was imported.") from None
+        self.stdout.write(f"{summary} ({time.perf_counter() - started:.1f} s)")

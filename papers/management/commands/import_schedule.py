@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from papers.importers.base import ImportFailed
-from papers.importers.virtualsite import import_schedule, read_source
+from papers.importers.base import ImportFailed, read_source
+from papers.importers.virtualsite import import_schedule
 from papers.models import Conference
 
 
@@ -36,5 +36,5 @@ class Command(BaseCommand):
             data = read_source(source)
             summary = import_schedule(data, conference=conference_obj, progress=progress)
         except ImportFailed as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(f"{error} Nothing was imported.") from None
         self.stdout.write(str(summary))
