@@ -605,7 +605,9 @@ def test_command_bad_file_changes_nothing(conference, papers, tmp_path):
     with pytest.raises(CommandError) as error:
         run(str(source), "--conference", "iclr-2024")
 
-    assert str(error.value) == "record 9 (id 99999): endtime is not an ISO-8601 date-time: 'soon'. Nothing was imported."
+    assert str(error.value) == (
+        "record 9 (id 99999): endtime is not an ISO-8601 date-time: 'soon'. Nothing was imported."
+    )
     assert counts() == before
     assert snapshot() == rows
 
