@@ -101,6 +101,10 @@ class Session(models.Model):
         ordering = ["day", "starts_at", "title"]
         constraints = [
             models.UniqueConstraint(fields=["conference", "title", "day"], name="unique_session_per_day"),
+            # NULLs are distinct in a unique index: a session without a day needs its own.
+            models.UniqueConstraint(
+                fields=["conference", "title"], condition=Q(day__isnull=True), name="unique_undated_session"
+            ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
                 name="session_ends_after_start",

@@ -17,11 +17,9 @@ def paper_list(request: HttpRequest, lab: str, conf: str) -> HttpResponse:
     conference = get_object_or_404(Conference, slug=conf)
     papers = Paper.objects.for_conference(conference).with_presentations().order_by("title", "pk")
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "papers/paper_list.html",
-        {"lab": lab_obj, "conference": conference, "page": page},
-    )
+    # htmx asks for the results only (pagination); a plain request gets the whole page.
+    template = "papers/paper_list.html#results" if request.htmx else "papers/paper_list.html"
+    return render(request, template, {"lab": lab_obj, "conference": conference, "page": page})
 
 
 @require_GET

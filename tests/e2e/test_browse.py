@@ -48,6 +48,9 @@ def test_member_logs_in_opens_the_paper_list_and_a_paper(live_server, page, scre
     screenshot("paper-list")
     page.get_by_role("link", name="Next →").click()
     expect(page.get_by_text("Page 2 of 2", exact=True)).to_be_visible()
+    # htmx swapped the results in place and put the page in the address bar.
+    expect(page).to_have_url(f"{live_server.url}/labs/{lab.slug}/iclr-2024/papers/?page=2")
+    expect(page.get_by_role("heading", name="ICLR 2024")).to_have_count(1)
     expect(page.get_by_role("link", name="← Previous")).to_be_visible()
 
     page.get_by_role("link", name="Vision Transformers Need Registers").click()

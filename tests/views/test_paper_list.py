@@ -76,3 +76,15 @@ def test_query_count_does_not_grow_with_papers(member_client, lab, conference, d
     # session, user, membership+lab, conference, count, page of papers, their presentations+sessions
     with django_assert_num_queries(7):
         member_client.get(url(lab, conference))
+
+
+def test_htmx_page_request_gets_only_the_results(member_client, lab, conference):
+    for number in range(60):
+        PaperFactory(conference=conference, title=f"Paper {number:03d}")
+
+    html = member_client.get(url(lab, conference), {"page": 2}, headers={"HX-Request": "true"}).content.decode()
+
+    assert html.lstrip().startswith('<div id="paper-results">')
+    assert "<html" not in html and "<h1>" not in html
+    assert "Paper 050" in html and "Paper 049" not in html
+    assert 'hx-get="?page=1" hx-target="#paper-results"' in html
