@@ -41,7 +41,7 @@ def test_member_logs_in_opens_the_paper_list_and_a_paper(live_server, page, scre
 
     expect(page.get_by_role("heading", name="My labs")).to_be_visible()
     screenshot("home")
-    page.get_by_role("link", name="ICLR 2024").first.click()
+    page.locator("section.card", has_text="Vision Lab").get_by_role("link", name="ICLR 2024").click()
 
     expect(page.get_by_role("heading", name="ICLR 2024")).to_be_visible()
     expect(page.get_by_text("61 papers · page 1 of 2")).to_be_visible()
