@@ -42,5 +42,9 @@ check: install
 	env -u DEBUG SECRET_KEY="$$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=iclrnotes.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+## make bench: timings on the real data (for now: the imports on SQLite and PostgreSQL)
+bench: install
+	bash bench/import_times.sh
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
