@@ -7,6 +7,7 @@ A lab's own data (ReadingStatus, Note) is private to the lab; a private note (no
 
 from __future__ import annotations
 
+import re
 import secrets
 import zoneinfo
 from datetime import timedelta
@@ -14,12 +15,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 OPENREVIEW = "https://openreview.net"
+# An OpenReview forum id (e.g. 2dnO3LLiJ1): it is part of our URLs, so nothing else may get in.
+FORUM_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class User(AbstractUser):
@@ -56,7 +60,7 @@ class Conference(models.Model):
     objects = ConferenceQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-start_date", "name"]
+        ordering = [models.F("start_date").desc(nulls_last=True), "name"]
         constraints = [
             models.UniqueConstraint(fields=["venue_id"], condition=~Q(venue_id=""), name="unique_conference_venue_id"),
             models.CheckConstraint(
@@ -98,7 +102,7 @@ class Session(models.Model):
     room = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["day", "starts_at", "title"]
+        ordering = [models.F("day").asc(nulls_last=True), models.F("starts_at").asc(nulls_last=True), "title"]
         constraints = [
             models.UniqueConstraint(fields=["conference", "title", "day"], name="unique_session_per_day"),
             # NULLs are distinct in a unique index: a session without a day needs its own.
@@ -142,7 +146,11 @@ class Paper(models.Model):
         UNKNOWN = "", "Unknown"
 
     conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="papers")
-    forum_id = models.CharField(max_length=64, help_text="OpenReview forum id.")
+    forum_id = models.CharField(
+        max_length=64,
+        help_text="OpenReview forum id, e.g. 2dnO3LLiJ1.",
+        validators=[RegexValidator(rf"^{FORUM_ID.pattern}$", "A forum id has only letters, digits, - and _.")],
+    )
     number = models.PositiveIntegerField(null=True, blank=True)
     title = models.CharField(max_length=500, help_text="May hold LaTeX such as $\\mathcal{B}$.")
     authors = models.JSONField(default=list, blank=True, help_text="Author names, in order.")
@@ -162,6 +170,7 @@ class Paper(models.Model):
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(fields=["conference", "forum_id"], name="unique_paper_forum_per_conference"),
+            models.CheckConstraint(condition=Q(forum_id__regex=rf"^{FORUM_ID.pattern}$"), name="paper_forum_id_valid"),
         ]
         indexes = [
             models.Index(fields=["conference", "tier"], name="paper_conference_tier_idx"),
@@ -204,6 +213,10 @@ class Presentation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper} @ {self.session}"
+
+    def clean(self) -> None:
+        if self.paper_id and self.session_id and self.paper.conference_id != self.session.conference_id:
+            raise ValidationError("The paper and the session belong to different conferences.")
 
 
 class Lab(models.Model):

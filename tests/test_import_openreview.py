@@ -311,3 +311,139 @@ def test_command_exits_non_zero_with_the_message_on_stderr(tmp_path):
     assert result.returncode == 1
     assert "record 2 (id broken0001): title must be a string, not a number." in result.stderr
     assert result.stdout == ""
+
+
+# --- Which conference the notes go to ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_workshop_venue_id_needs_the_conference_named():
+    note = v2_note("workshop01")
+    note["content"]["venueid"] = {"value": "ICLR.cc/2024/Workshop/ME-FoMo"}
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(as_bytes([note]))
+    assert str(raised.value) == (
+        "Cannot tell the conference from venue id 'ICLR.cc/2024/Workshop/ME-FoMo' "
+        "(not <Venue>.cc/<year>/Conference); pass --conference SLUG."
+    )
+    summary = import_openreview(as_bytes([note]), conference_slug="me-fomo-2024", conference_name="ME-FoMo 2024")
+    assert (summary.conference.slug, summary.conference.venue_id) == ("me-fomo-2024", "ICLR.cc/2024/Workshop/ME-FoMo")
+
+
+@pytest.mark.django_db
+def test_notes_of_another_venue_never_go_into_an_existing_conference():
+    import_openreview(as_bytes([v2_note("iclrpaper1")]))
+    neurips = v2_note("neurips001")
+    neurips["content"]["venueid"] = {"value": "NeurIPS.cc/2023/Conference"}
+
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(as_bytes([neurips]), conference_slug="iclr-2024")
+
+    assert str(raised.value) == (
+        "These notes are from 'NeurIPS.cc/2023/Conference', "
+        "but the conference 'iclr-2024' is 'ICLR.cc/2024/Conference'."
+    )
+    assert list(Paper.objects.values_list("forum_id", flat=True)) == ["iclrpaper1"]
+
+
+@pytest.mark.django_db
+def test_a_renamed_conference_is_found_by_its_venue_id():
+    import_openreview(as_bytes([v2_note("iclrpaper1")]))
+    Conference.objects.update(slug="iclr24")
+
+    summary = import_openreview(as_bytes([v2_note("iclrpaper1"), v2_note("iclrpaper2")]))
+
+    assert summary.conference.slug == "iclr24"
+    assert (summary.created, summary.unchanged) == (1, 1)
+    assert Conference.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_venue_id_owned_by_another_conference_is_refused():
+    import_openreview(as_bytes([v2_note("iclrpaper1")]))
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(as_bytes([v2_note("iclrpaper2")]), conference_slug="other")
+    assert str(raised.value) == "Venue id 'ICLR.cc/2024/Conference' belongs to the conference 'iclr-2024', not 'other'."
+    assert Conference.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("slug", "name", "message"),
+    [
+        ("not a slug!", None, "'not a slug!' is not a slug: use letters, digits, - and _ (e.g. iclr-2024)."),
+        ("x" * 51, None, "The conference slug is longer than 50 characters."),
+        ("fine", "N" * 201, "The conference name must be 1 to 200 characters, not 201."),
+    ],
+)
+def test_bad_conference_options_are_refused_with_a_message(slug, name, message):
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(as_bytes([v2_note("fine000001")]), conference_slug=slug, conference_name=name)
+    assert str(raised.value) == message
+    assert table_counts() == (0, 0)
+
+
+# --- Values the database would refuse: refused first, the same on SQLite and PostgreSQL ----------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("note", "message"),
+    [
+        (v2_note("nul0000001", title="Nul\x00title"), "record 2 (id nul0000001): title contains a NUL character."),
+        (
+            v2_note("nul0000002", authors=["Ada", "Al\x00an"]),
+            "record 2 (id nul0000002): authors item 2 contains a NUL character.",
+        ),
+        (
+            {**v2_note("big0000001"), "number": 2**31},
+            "record 2 (id big0000001): number must be a whole number from 0 to",
+        ),
+        (v2_note("long000001", title="T" * 501), "record 2 (id long000001): title is longer than 500 characters."),
+        (v2_note("slash/0001"), "record 2 (id slash/0001): 'slash/0001' is not an OpenReview forum id."),
+    ],
+)
+def test_values_the_database_would_refuse_are_named(note, message):
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(as_bytes([v2_note("goodnote01"), note]))
+    assert str(raised.value).startswith(message)
+    assert table_counts() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_failure_while_writing_rolls_everything_back(monkeypatch):
+    import_openreview(as_bytes([v2_note("existing01", title="Old")]))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    neurips = v2_note("newpaper01")
+    neurips["content"]["venueid"] = {"value": "NeurIPS.cc/2023/Conference"}
+    monkeypatch.setattr(Paper.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError):
+        import_openreview(as_bytes([neurips]))  # creates neurips-2023, then fails writing its papers
+    assert list(Conference.objects.values_list("slug", flat=True)) == ["iclr-2024"]
+    assert list(Paper.objects.values_list("forum_id", "title")) == [("existing01", "Old")]
+
+
+@pytest.mark.django_db
+def test_progress_is_reported_and_the_summary_counts_one_paper():
+    calls = []
+    summary = import_openreview(
+        as_bytes([v2_note("onlyone001")]), progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls == [(1, 1)]
+    assert str(summary).startswith("ICLR 2024 (iclr-2024): 1 paper: 1 created, 0 updated, 0 unchanged;")
+
+
+def test_broken_json_lines_name_the_line():
+    lines = json.dumps(v2_note("line000001")) + "\n" + '{"id": "broken"\n'
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(lines.encode())
+    assert str(raised.value).startswith("record 2 (line 2): invalid JSON:")
+
+
+def test_notes_that_are_not_a_list_are_refused():
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(b'{"notes": 5}')
+    assert str(raised.value) == '"notes" must be a list of records, not a number.'

@@ -21,6 +21,10 @@ class ImportFailed(Exception):
     """The file cannot be imported. The message names the record and the problem; nothing was written."""
 
 
+def plural(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
 def record_label(index: int, record: object) -> str:
     """'record 5 (id abc)': 1-based, with the record's id when it has one, as a user would look it up."""
     label = f"record {index + 1}"
@@ -54,6 +58,27 @@ def has_invalid_text(value: object) -> bool:
     if isinstance(value, list):
         return any(has_invalid_text(v) for v in value)
     return False
+
+
+def clean_text(label: str, value: object, name: str, *, max_length: int | None = None, required: bool = False) -> str:
+    """
+    A record's text field, stripped, or ImportFailed naming the record and the field. Checked here,
+    not left to the database, so SQLite and PostgreSQL reject the same files with the same message.
+    """
+    if value is None:
+        if required:
+            raise ImportFailed(f"{label}: has no {name}.")
+        return ""
+    if not isinstance(value, str):
+        raise ImportFailed(f"{label}: {name} must be a string, not {type_name(value)}.")
+    value = value.strip()
+    if required and not value:
+        raise ImportFailed(f"{label}: {name} is empty.")
+    if "\x00" in value:
+        raise ImportFailed(f"{label}: {name} contains a NUL character.")
+    if max_length is not None and len(value) > max_length:
+        raise ImportFailed(f"{label}: {name} is longer than {max_length:,} characters.")
+    return value
 
 
 def line_and_column(text: str, position: int) -> str:

@@ -13,19 +13,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
 from papers.importers.base import (
     ImportFailed,
     Progress,
+    clean_text,
     decode_text,
     has_invalid_text,
     parse_records,
+    plural,
     record_label,
     type_name,
 )
-from papers.models import OPENREVIEW, Conference, Paper
+from papers.models import FORUM_ID, OPENREVIEW, Conference, Paper
 
 PAPER_FIELDS = (
     "number",
@@ -50,7 +54,9 @@ TIER_PATTERNS = (
     (re.compile(r"\bspotlight\b"), Paper.Tier.SPOTLIGHT),
     (re.compile(r"\bposter\b"), Paper.Tier.POSTER),
 )
-VENUE_ID = re.compile(r"^(?P<venue>[A-Za-z][A-Za-z0-9-]*)(?:\.[A-Za-z.]+)?/(?P<year>\d{4})(?:/|$)")
+# Only a main conference's id names a conference on its own; workshops and tracks need --conference.
+VENUE_ID = re.compile(r"^(?P<venue>[A-Za-z][A-Za-z0-9-]*)\.[A-Za-z.]+/(?P<year>\d{4})/Conference$")
+MAX_NUMBER = 2**31 - 1  # PostgreSQL's integer
 
 
 @dataclass
@@ -60,16 +66,19 @@ class OpenReviewSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    unknown_tier: int = 0
     tiers: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
 
+    @property
+    def unknown_tier(self) -> int:
+        return self.tiers.get("unknown", 0)
+
     def __str__(self) -> str:
         text = (
-            f"{self.conference.name} ({self.conference.slug}): {self.total:,} papers: "
+            f"{self.conference.name} ({self.conference.slug}): {self.total:,} paper{plural(self.total)}: "
             f"{self.created:,} created, {self.updated:,} updated, {self.unchanged:,} unchanged"
         )
         tiers = ", ".join(f"{self.tiers.get(tier, 0):,} {tier}" for tier in ("oral", "spotlight", "poster"))
@@ -112,10 +121,10 @@ def import_openreview(
         raise ImportFailed("The file holds no notes.")
     papers = [_paper_fields(index, note) for index, note in enumerate(notes)]
     _reject_duplicates(papers)
-    venue_id = _single_venue_id(papers, required=conference_slug is None)
+    venue_id = _single_venue_id(papers)
 
     with transaction.atomic():
-        conference, created = _get_or_create_conference(venue_id, conference_slug, conference_name)
+        conference, created = _conference(venue_id, conference_slug, conference_name)
         summary = OpenReviewSummary(conference=conference, conference_created=created)
         _upsert_papers(conference, papers, summary, progress)
     return summary
@@ -133,19 +142,9 @@ def _max_length(name: str) -> int:
     return Paper._meta.get_field(name).max_length
 
 
-def _text(label: str, content: dict, key: str, *, name: str | None = None, required: bool = False) -> str:
-    value = _value(content, key)
-    shown = name or key
-    if value is None:
-        if required:
-            raise ImportFailed(f"{label}: has no {shown}.")
-        return ""
-    if not isinstance(value, str):
-        raise ImportFailed(f"{label}: {shown} must be a string, not {type_name(value)}.")
-    value = value.strip()
-    if required and not value:
-        raise ImportFailed(f"{label}: {shown} is empty.")
-    return value
+def _text(label: str, content: dict, key: str, *, name: str | None = None, model_field: str | None = None) -> str:
+    max_length = _max_length(model_field) if model_field else None
+    return clean_text(label, _value(content, key), name or key, max_length=max_length)
 
 
 def _string_list(label: str, content: dict, key: str) -> list[str]:
@@ -156,13 +155,8 @@ def _string_list(label: str, content: dict, key: str) -> list[str]:
         value = value.split(",")
     if not isinstance(value, list):
         raise ImportFailed(f"{label}: {key} must be a list of strings, not {type_name(value)}.")
-    items = []
-    for position, item in enumerate(value, start=1):
-        if not isinstance(item, str):
-            raise ImportFailed(f"{label}: {key} item {position} must be a string, not {type_name(item)}.")
-        if item.strip():
-            items.append(item.strip())
-    return items
+    items = [clean_text(label, item, f"{key} item {position}") for position, item in enumerate(value, start=1)]
+    return [item for item in items if item]
 
 
 def _paper_fields(index: int, note: Any) -> dict[str, Any]:
@@ -177,45 +171,44 @@ def _paper_fields(index: int, note: Any) -> dict[str, Any]:
     if not isinstance(forum_id, str) or not forum_id.strip():
         raise ImportFailed(f"{label}: id must be a non-empty string, not {type_name(forum_id)}.")
     forum_id = forum_id.strip()
-    if len(forum_id) > _max_length("forum_id") or not re.fullmatch(r"[A-Za-z0-9_\-]+", forum_id):
+    if len(forum_id) > _max_length("forum_id") or not FORUM_ID.fullmatch(forum_id):
         raise ImportFailed(f"{label}: {forum_id[:80]!r} is not an OpenReview forum id.")
     content = note.get("content")
     if not isinstance(content, dict):
         raise ImportFailed(f"{label}: has no content object (found {type_name(content)}).")
 
-    title = _text(label, content, "title", required=True)
-    venue = _text(label, content, "venue")
-    tldr = (
-        _text(label, content, "TLDR", name="TL;DR") or _text(label, content, "TL;DR") or _text(label, content, "tldr")
-    )
+    title = clean_text(label, _value(content, "title"), "title", max_length=_max_length("title"), required=True)
+    venue = _text(label, content, "venue", model_field="venue")
+    tldr = next(filter(None, (_text(label, content, key, name="TL;DR") for key in ("TLDR", "TL;DR", "tldr"))), "")
     pdf = _text(label, content, "pdf")
     if pdf.startswith("/"):
         pdf = OPENREVIEW + pdf
     elif pdf and not pdf.startswith(("http://", "https://")):
         raise ImportFailed(f"{label}: pdf {pdf[:80]!r} is neither a path nor a web address.")
+    if len(pdf) > _max_length("pdf_url"):
+        raise ImportFailed(f"{label}: pdf is longer than {_max_length('pdf_url'):,} characters.")
     number = note.get("number")
-    if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number < 0):
-        raise ImportFailed(f"{label}: number must be a whole number, not {type_name(number)}.")
-    fields = {
+    if number is not None and (
+        not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= MAX_NUMBER
+    ):
+        raise ImportFailed(f"{label}: number must be a whole number from 0 to {MAX_NUMBER:,}, not {number!r}.")
+    return {
         "forum_id": forum_id,
         "number": number,
         "title": title,
         "authors": _string_list(label, content, "authors"),
         "abstract": _text(label, content, "abstract"),
         "keywords": _string_list(label, content, "keywords"),
-        "primary_area": _text(label, content, "primary_area", name="primary area").replace("_", " "),
+        "primary_area": _text(label, content, "primary_area", name="primary area", model_field="primary_area").replace(
+            "_", " "
+        ),
         "tldr": tldr,
         "tier": tier_from_venue(venue),
         "venue": venue,
         "pdf_url": pdf,
-        "_venue_id": _text(label, content, "venueid"),
+        "_venue_id": _text(label, content, "venueid", name="venue id"),
         "_label": label,
     }
-    for name in ("title", "primary_area", "venue", "pdf_url"):
-        limit = _max_length(name)
-        if len(fields[name]) > limit:
-            raise ImportFailed(f"{label}: {name.replace('_', ' ')} is longer than {limit:,} characters.")
-    return fields
 
 
 def _reject_duplicates(papers: list[dict]) -> None:
@@ -226,52 +219,77 @@ def _reject_duplicates(papers: list[dict]) -> None:
             raise ImportFailed(f"{paper['_label']}: the same paper as {first.split(' (')[0]}.")
 
 
-def _single_venue_id(papers: list[dict], *, required: bool) -> str:
-    venue_ids = {paper["_venue_id"] for paper in papers if paper["_venue_id"]}
-    if len(venue_ids) > 1:
-        first = papers[0]["_venue_id"]
-        odd = next(paper for paper in papers if paper["_venue_id"] and paper["_venue_id"] != first)
+def _single_venue_id(papers: list[dict]) -> str:
+    """The one venue id the notes share ("" when none has one); a file holds one conference."""
+    first = next((paper for paper in papers if paper["_venue_id"]), None)
+    if first is None:
+        return ""
+    odd = next((paper for paper in papers if paper["_venue_id"] not in ("", first["_venue_id"])), None)
+    if odd is not None:
         raise ImportFailed(
-            f"{odd['_label']}: venue id {odd['_venue_id']!r} differs from {first!r}; import one conference per file."
+            f"{odd['_label']}: venue id {odd['_venue_id'][:80]!r} differs from {first['_venue_id'][:80]!r} "
+            f"({first['_label'].split(' (')[0]}); import one conference per file."
         )
-    venue_id = venue_ids.pop() if venue_ids else ""
-    if required:
-        if not venue_id:
-            raise ImportFailed(f"{papers[0]['_label']}: has no venueid; pass --conference SLUG to name the conference.")
-        if conference_from_venue_id(venue_id) is None:
-            raise ImportFailed(
-                f"{papers[0]['_label']}: cannot tell the conference from venue id {venue_id[:80]!r}; "
-                "pass --conference SLUG."
-            )
-    return venue_id
+    return first["_venue_id"]
 
 
-def _get_or_create_conference(venue_id: str, slug: str | None, name: str | None) -> tuple[Conference, bool]:
-    derived = conference_from_venue_id(venue_id) if venue_id else None
+def _conference(venue_id: str, slug: str | None, name: str | None) -> tuple[Conference, bool]:
+    """
+    The conference the notes go to. Named by slug (--conference) or found by the notes' venue id;
+    a conference that already has another venue id never takes these notes.
+    """
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > Conference._meta.get_field("name").max_length:
+            raise ImportFailed(f"The conference name must be 1 to 200 characters, not {len(name)}.")
+    owner = Conference.objects.filter(venue_id=venue_id).first() if venue_id else None
     if slug is None:
-        slug = derived[0]
-    conference = Conference.objects.filter(slug=slug).first()
-    if conference is None and venue_id:
-        conference = Conference.objects.filter(venue_id=venue_id).first()
-        if conference is not None and conference.slug != slug:
-            raise ImportFailed(f"Venue id {venue_id!r} belongs to the conference {conference.slug!r}, not {slug!r}.")
-    if conference is not None:
-        changed = []
-        if name and conference.name != name:
-            conference.name = name
-            changed.append("name")
-        if venue_id and not conference.venue_id:
-            conference.venue_id = venue_id
-            changed.append("venue_id")
-        if changed:
-            conference.save(update_fields=changed)
-        return conference, False
-    if not name:
-        name = derived[1] if derived else slug
-    conference = Conference(slug=slug, name=name, venue_id=venue_id)
-    conference.full_clean()
-    conference.save()
-    return conference, True
+        if not venue_id:
+            raise ImportFailed("The notes have no venueid; pass --conference SLUG to name the conference.")
+        if owner is not None:
+            conference = owner
+        else:
+            derived = conference_from_venue_id(venue_id)
+            if derived is None:
+                raise ImportFailed(
+                    f"Cannot tell the conference from venue id {venue_id[:80]!r} (not <Venue>.cc/<year>/Conference); "
+                    "pass --conference SLUG."
+                )
+            slug = derived[0]
+            conference = Conference.objects.filter(slug=slug).first()
+            name = name or derived[1]
+    else:
+        _check_slug(slug)
+        conference = Conference.objects.filter(slug=slug).first()
+        if owner is not None and owner != conference:
+            raise ImportFailed(f"Venue id {venue_id!r} belongs to the conference {owner.slug!r}, not {slug!r}.")
+    if conference is None:
+        conference = Conference.objects.create(slug=slug, name=name or slug, venue_id=venue_id)
+        return conference, True
+    if venue_id and conference.venue_id and conference.venue_id != venue_id:
+        raise ImportFailed(
+            f"These notes are from {venue_id!r}, but the conference {conference.slug!r} is {conference.venue_id!r}."
+        )
+    changed = {}
+    if venue_id and not conference.venue_id:
+        changed["venue_id"] = venue_id
+    if name and slug is not None and conference.name != name:
+        changed["name"] = name
+    if changed:
+        for field_name, value in changed.items():
+            setattr(conference, field_name, value)
+        conference.save(update_fields=list(changed))
+    return conference, False
+
+
+def _check_slug(slug: str) -> None:
+    limit = Conference._meta.get_field("slug").max_length
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise ImportFailed(f"{slug[:80]!r} is not a slug: use letters, digits, - and _ (e.g. iclr-2024).") from None
+    if len(slug) > limit:
+        raise ImportFailed(f"The conference slug is longer than {limit} characters.")
 
 
 def _upsert_papers(conference: Conference, papers: list[dict], summary: OpenReviewSummary, progress) -> None:
@@ -282,8 +300,6 @@ def _upsert_papers(conference: Conference, papers: list[dict], summary: OpenRevi
     for done, fields in enumerate(papers, start=1):
         values = {name: fields[name] for name in PAPER_FIELDS}
         summary.tiers[values["tier"] or "unknown"] = summary.tiers.get(values["tier"] or "unknown", 0) + 1
-        if not values["tier"]:
-            summary.unknown_tier += 1
         paper = existing.get(fields["forum_id"])
         if paper is None:
             to_create.append(Paper(conference=conference, forum_id=fields["forum_id"], **values))
