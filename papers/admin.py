@@ -64,12 +64,13 @@ class ImportForm(forms.Form):
 @admin.register(Conference)
 class ConferenceAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "venue_id", "start_date", "end_date", "city", "timezone", "paper_count")
+    list_filter = ("timezone",)
     search_fields = ("name", "slug", "venue_id", "city")
     prepopulated_fields = {"slug": ("name",)}
     change_list_template = "admin/papers/conference/change_list.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(paper_count=Count("papers"))
+        return super().get_queryset(request).with_paper_counts()
 
     @admin.display(description="Papers", ordering="paper_count")
     def paper_count(self, conference: Conference) -> int:

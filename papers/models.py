@@ -43,6 +43,10 @@ class ConferenceQuerySet(models.QuerySet):
         return self.annotate(paper_count=models.Count("papers"))
 
 
+# /labs/<lab>/invite/ and /labs/<lab>/meetings/ are pages of their own, not conferences.
+RESERVED_CONFERENCE_SLUGS = {"invite", "meetings"}
+
+
 class Conference(models.Model):
     slug = models.SlugField(unique=True, help_text="Used in URLs, e.g. iclr-2024.")
     name = models.CharField(max_length=200, help_text="e.g. ICLR 2024.")
@@ -236,6 +240,16 @@ class Lab(models.Model):
         return reverse("lab_detail", args=[self.slug])
 
 
+class MembershipQuerySet(models.QuerySet):
+    def of_user(self, user) -> MembershipQuerySet:
+        """A user's labs, their personal lab first."""
+        return self.filter(user=user).select_related("lab").order_by("-lab__is_personal", "lab__name")
+
+    def owners_first(self) -> MembershipQuerySet:
+        owner_first = models.Case(models.When(role=Membership.Role.OWNER, then=0), default=1)
+        return self.select_related("user").order_by(owner_first, "user__username")
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
@@ -245,6 +259,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["joined_at"]

@@ -10,9 +10,14 @@ from django.utils.text import slugify
 
 from papers.models import Lab, Membership, User
 
+# /labs/new/ is a page of its own, not a lab.
+RESERVED_LAB_SLUGS = {"new"}
 
-def unique_lab_slug(name: str) -> str:
+
+def _unique_lab_slug(name: str) -> str:
     base = slugify(name)[:40] or "lab"
+    if base in RESERVED_LAB_SLUGS:
+        base = f"{base}-lab"
     slug = base
     suffix = 2
     while Lab.objects.filter(slug=slug).exists():
@@ -23,9 +28,15 @@ def unique_lab_slug(name: str) -> str:
 
 @transaction.atomic
 def create_lab(*, name: str, owner: User, is_personal: bool = False) -> Lab:
-    lab = Lab.objects.create(name=name, slug=unique_lab_slug(name), is_personal=is_personal)
+    lab = Lab.objects.create(name=name, slug=_unique_lab_slug(name), is_personal=is_personal)
     Membership.objects.create(lab=lab, user=owner, role=Membership.Role.OWNER)
     return lab
+
+
+@transaction.atomic
+def sign_up(*, username: str, email: str, password: str) -> User:
+    """A new account and, with it (papers.signals), the user's personal lab: both or neither."""
+    return User.objects.create_user(username=username, email=email, password=password)
 
 
 def create_personal_lab(*, user: User) -> Lab:

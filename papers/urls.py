@@ -11,7 +11,9 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", labs.home, name="home"),
-    path("labs/<slug:lab>/", labs.lab_detail, name="lab_detail"),
-    path("labs/<slug:lab>/<slug:conf>/papers/", papers.paper_list, name="paper_list"),
-    path("labs/<slug:lab>/<slug:conf>/papers/<str:forum_id>/", papers.paper_detail, name="paper_detail"),
+    path("labs/<slug:lab_slug>/", labs.lab_detail, name="lab_detail"),
+    path("labs/<slug:lab_slug>/<slug:conference_slug>/papers/", papers.paper_list, name="paper_list"),
+    path(
+        "labs/<slug:lab_slug>/<slug:conference_slug>/papers/<str:forum_id>/", papers.paper_detail, name="paper_detail"
+    ),
 ]

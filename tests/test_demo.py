@@ -11,7 +11,7 @@ def counts():
 
 @pytest.mark.django_db
 def test_demo_makes_a_lab_of_three_and_a_scheduled_conference_and_rerunning_is_harmless(capsys):
-    call_command("demo")
+    call_command("demo", force=True)
     output = capsys.readouterr().out
 
     conference = Conference.objects.get()
@@ -52,14 +52,14 @@ def test_demo_makes_a_lab_of_three_and_a_scheduled_conference_and_rerunning_is_h
         assert f"  {name}" in output
 
     before = counts()
-    call_command("demo")
+    call_command("demo", force=True)
     assert counts() == before
     assert "300 papers: 0 created, 0 updated, 300 unchanged" in capsys.readouterr().out
 
 
 @pytest.mark.django_db
 def test_demo_with_data_imports_the_real_iclr_2024():
-    call_command("demo", data=str(ICLR_2024))
+    call_command("demo", data=str(ICLR_2024), force=True)
     assert Conference.objects.get().slug == "iclr-2024"
     assert Paper.objects.count() == 2260
     assert Lab.objects.get(slug="demo-lab").memberships.count() == 3
@@ -68,5 +68,23 @@ def test_demo_with_data_imports_the_real_iclr_2024():
 @pytest.mark.django_db
 def test_demo_with_a_missing_file_says_so():
     with pytest.raises(CommandError, match=r"Cannot read /no/such/file\.json: No such file or directory\."):
-        call_command("demo", data="/no/such/file.json")
+        call_command("demo", data="/no/such/file.json", force=True)
     assert counts()[0:2] == [0, 0]
+
+
+@pytest.mark.django_db
+def test_demo_refuses_to_run_without_debug():
+    with pytest.raises(CommandError, match=r"it runs only with DEBUG=1"):
+        call_command("demo")
+    assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_leaves_a_real_account_of_the_same_name_alone():
+    real = User.objects.create_user(username="admin", email="root@lab.example", password="a-real-secret-123")
+    with pytest.raises(CommandError, match=r"A user 'admin' exists who is not a demo user"):
+        call_command("demo", force=True)
+    real.refresh_from_db()
+    assert real.check_password("a-real-secret-123")
+    assert not real.is_superuser
+    assert counts()[:2] == [0, 0]

@@ -48,3 +48,8 @@ def test_migrations_match_the_models():
     result = manage("makemigrations", "--check", "--dry-run", DEBUG="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes detected" in result.stdout
+
+
+def test_a_bad_log_level_is_a_clear_error():
+    result = manage("check", DEBUG="1", LOG_LEVEL="verbose")
+    assert "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'VERBOSE'." in result.stderr

@@ -29,7 +29,7 @@ from papers.importers.base import (
     record_label,
     type_name,
 )
-from papers.models import FORUM_ID, OPENREVIEW, Conference, Paper
+from papers.models import FORUM_ID, OPENREVIEW, RESERVED_CONFERENCE_SLUGS, Conference, Paper
 
 PAPER_FIELDS = (
     "number",
@@ -290,6 +290,8 @@ def _check_slug(slug: str) -> None:
         raise ImportFailed(f"{slug[:80]!r} is not a slug: use letters, digits, - and _ (e.g. iclr-2024).") from None
     if len(slug) > limit:
         raise ImportFailed(f"The conference slug is longer than {limit} characters.")
+    if slug in RESERVED_CONFERENCE_SLUGS:
+        raise ImportFailed(f"{slug!r} is a page of every lab; choose another conference slug.")
 
 
 def _upsert_papers(conference: Conference, papers: list[dict], summary: OpenReviewSummary, progress) -> None:

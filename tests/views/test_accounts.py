@@ -31,7 +31,8 @@ def test_signup_page_shows_the_form(client, db):
 
 
 def test_login_page_and_login(client, member):
-    assert "Log in" in client.get(reverse("login")).content.decode()
+    page = client.get(reverse("login")).content.decode()
+    assert "<h1>Log in</h1>" in page and 'name="username"' in page and 'name="password"' in page
     response = client.post(reverse("login"), {"username": "max", "password": "correct horse battery staple"})
     assert response["Location"] == reverse("home")
 
@@ -70,3 +71,32 @@ def test_healthz_answers_ok_without_login_or_database(client, db, django_assert_
         response = client.get(reverse("healthz"))
     assert response.content == b"ok"
     assert response["Content-Type"] == "text/plain"
+
+
+def test_healthz_answers_a_load_balancer_under_production_settings(client, settings):
+    # Plain HTTP, an IP address as host: no HTTPS redirect, no DisallowedHost.
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["notes.example.org"]
+    response = client.get("/healthz", HTTP_HOST="10.1.2.3")
+    assert (response.status_code, response.content) == (200, b"ok")
+    assert client.get("/", HTTP_HOST="notes.example.org").status_code == 301
+
+
+def test_a_lab_never_takes_a_reserved_slug(db):
+    from papers import services
+
+    user = services.sign_up(username="newcomer", email="", password="a-long-pass-phrase-42")
+    assert services.create_lab(name="New", owner=user).slug == "new-lab"
+
+
+def test_signup_query_count(client, db, django_assert_num_queries):
+    data = {
+        "username": "counted",
+        "email": "",
+        "password1": "a-long-pass-phrase-42",
+        "password2": "a-long-pass-phrase-42",
+    }
+    # Two username checks (form, then model), the user, the personal lab (slug check, lab, membership),
+    # the session and last login; savepoints around each atomic write. None of it grows with the data.
+    with django_assert_num_queries(19):
+        client.post(reverse("signup"), data)

@@ -42,9 +42,13 @@ def test_unscheduled_paper_says_so(member_client, lab, paper):
 
 def test_title_and_abstract_are_escaped(member_client, lab, paper):
     paper.title = '<script>alert("x")</script> $\\mathcal{B}$'
+    paper.abstract = '"><img src=x onerror=alert(1)>'
+    paper.authors = ["<b>Mallory</b>"]
     paper.save()
     html = member_client.get(url(lab, paper)).content.decode()
-    assert "<script>alert" not in html
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>Mallory" not in html
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; $\\mathcal{B}$" in html
 
 

@@ -88,3 +88,21 @@ def test_htmx_page_request_gets_only_the_results(member_client, lab, conference)
     assert "<html" not in html and "<h1>" not in html
     assert "Paper 050" in html and "Paper 049" not in html
     assert 'hx-get="?page=1" hx-target="#paper-results"' in html
+
+
+def test_htmx_history_restore_gets_the_whole_page_and_responses_vary_on_htmx(member_client, lab, conference):
+    PaperFactory(conference=conference)
+    response = member_client.get(
+        url(lab, conference), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<h1>ICLR 2024</h1>" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize("papers", [1, 30])
+def test_htmx_query_count_does_not_grow_with_papers(member_client, lab, conference, django_assert_num_queries, papers):
+    for _ in range(papers):
+        PaperFactory(conference=conference)
+    # session, user, membership+lab, conference, count, page of papers, their presentations
+    with django_assert_num_queries(7):
+        member_client.get(url(lab, conference), headers={"HX-Request": "true"})

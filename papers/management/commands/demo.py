@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -11,6 +12,7 @@ LAB_SLUG = "demo-lab"
 PASSWORD = "iclrnotes-demo"
 MEMBERS = [("ada", Membership.Role.OWNER), ("grace", Membership.Role.MEMBER), ("alan", Membership.Role.MEMBER)]
 ADMIN = "admin"
+DEMO_DOMAIN = "demo.invalid"
 
 
 class Command(BaseCommand):
@@ -23,8 +25,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--data", help="An OpenReview notes file to import instead of the generated conference.")
         parser.add_argument("--papers", type=int, default=300, help="How many papers to generate (default 300).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even without DEBUG=1 (it makes a superuser with a public password).",
+        )
 
-    def handle(self, *args, data: str | None, papers: int, **options):
+    def handle(self, *args, data: str | None, papers: int, force: bool, **options):
+        if not (settings.DEBUG or force):
+            raise CommandError(
+                "The demo makes accounts whose password is public, a superuser among them: it runs only with DEBUG=1 "
+                "(or --force on a database that is not in production)."
+            )
+        if not 1 <= papers <= 20_000:
+            raise CommandError("--papers must be from 1 to 20,000.")
         try:
             with transaction.atomic():
                 conference, summaries = self._conference(data, papers)
@@ -70,7 +84,12 @@ class Command(BaseCommand):
         return lab
 
     def _user(self, username: str) -> User:
-        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.invalid"})
+        email = f"{username}@{DEMO_DOMAIN}"
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+        if not created and user.email != email:
+            raise CommandError(
+                f"A user {username!r} exists who is not a demo user; the demo leaves real accounts alone."
+            )
         if created or not user.check_password(PASSWORD):
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
