@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from papers.importers.base import (
@@ -123,10 +123,15 @@ def import_openreview(
     _reject_duplicates(papers)
     venue_id = _single_venue_id(papers)
 
-    with transaction.atomic():
-        conference, created = _conference(venue_id, conference_slug, conference_name)
-        summary = OpenReviewSummary(conference=conference, conference_created=created)
-        _upsert_papers(conference, papers, summary, progress)
+    try:
+        with transaction.atomic():
+            conference, created = _conference(venue_id, conference_slug, conference_name)
+            summary = OpenReviewSummary(conference=conference, conference_created=created)
+            _upsert_papers(conference, papers, summary, progress)
+    except IntegrityError:
+        # Everything was checked first, so a clash here is another import of the same papers that
+        # committed in the meantime; this one rolled back whole.
+        raise ImportFailed("Another import of this conference ran at the same time; run this one again.") from None
     return summary
 
 
