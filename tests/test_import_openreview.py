@@ -447,3 +447,17 @@ def test_notes_that_are_not_a_list_are_refused():
     with pytest.raises(ImportFailed) as raised:
         import_openreview(b'{"notes": 5}')
     assert str(raised.value) == '"notes" must be a list of records, not a number.'
+
+
+@pytest.mark.django_db
+def test_a_clash_with_a_concurrent_import_is_reported_not_raised(monkeypatch):
+    from django.db import IntegrityError
+
+    def clash(*args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(Paper.objects, "bulk_create", clash)
+    with pytest.raises(ImportFailed) as raised:
+        import_openreview(as_bytes([v2_note("racing0001")]))
+    assert str(raised.value) == "Another import of this conference ran at the same time; run this one again."
+    assert table_counts() == (0, 0)
