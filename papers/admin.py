@@ -22,6 +22,7 @@ from papers.models import (
     ReadingStatus,
     Session,
     User,
+    validate_timezone,
 )
 
 admin.site.site_header = "iclrnotes admin"
@@ -52,6 +53,12 @@ class ImportForm(forms.Form):
     )
     name = forms.CharField(
         required=False, max_length=200, help_text="For notes: the conference's name if it is created."
+    )
+    timezone = forms.CharField(
+        required=False,
+        max_length=64,
+        validators=[validate_timezone],
+        help_text="For a schedule: the conference's time zone (e.g. Europe/Vienna), if it is not set yet.",
     )
 
     def clean(self):
@@ -92,7 +99,11 @@ class ConferenceAdmin(admin.ModelAdmin):
             data = form.cleaned_data["file"].read()
             try:
                 if form.cleaned_data["kind"] == ImportForm.SCHEDULE:
-                    summary = import_schedule(data, conference=form.cleaned_data["conference"])
+                    summary = import_schedule(
+                        data,
+                        conference=form.cleaned_data["conference"],
+                        timezone=form.cleaned_data["timezone"] or None,
+                    )
                 else:
                     conference = form.cleaned_data["conference"]
                     summary = import_openreview(

@@ -115,11 +115,14 @@ def test_uploading_a_schedule_imports_sessions_and_presentations(admin_client):
             }
         ],
     }
+    schedule_file = SimpleUploadedFile("schedule.json", json.dumps(schedule).encode())
+    refused = upload(admin_client, kind="schedule", conference=conference.pk, file=schedule_file)
+    assert "is in the UTC time zone but the schedule&#x27;s times are at +02:00" in refused.content.decode()
+    assert Presentation.objects.count() == 0
+
+    schedule_file.seek(0)
     response = upload(
-        admin_client,
-        kind="schedule",
-        conference=conference.pk,
-        file=SimpleUploadedFile("schedule.json", json.dumps(schedule).encode()),
+        admin_client, kind="schedule", conference=conference.pk, timezone="Europe/Vienna", file=schedule_file
     )
 
     presentation = Presentation.objects.select_related("session").get()
@@ -129,6 +132,9 @@ def test_uploading_a_schedule_imports_sessions_and_presentations(admin_client):
         "#101",
     )
     assert "ICLR 2024 schedule: 1 session (1 created" in response.content.decode()
+    conference.refresh_from_db()
+    assert conference.timezone == "Europe/Vienna"
+    assert presentation.session.day.isoformat() == "2024-05-07"
 
 
 def test_import_page_is_for_staff_only(client, member):

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from papers.importers.base import ImportFailed, read_source
 from papers.importers.virtualsite import ScheduleSummary, forum_id_from, import_schedule, kind_from
 from papers.models import Paper, Presentation, Session
+from tests.conftest import ICLR_2024
 from tests.factories import ConferenceFactory, PaperFactory, SessionFactory
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "schedule"
@@ -372,15 +373,375 @@ def test_values_missing_from_the_file_do_not_erase_stored_ones(conference, paper
     assert Presentation.objects.get().poster_position == "#1"
 
 
-def test_a_moved_paper_gets_a_new_presentation_and_keeps_the_old_one(conference, papers):
+def test_a_moved_paper_keeps_only_its_new_presentation(conference, papers):
     import_schedule(as_file([poster(1, "posterAA01")]), conference=conference)
+    old_session = Session.objects.get()
 
     summary = import_schedule(as_file([poster(1, "posterAA01", session="Poster Session 3")]), conference=conference)
 
-    assert summary.presentations_created == 1
-    assert sorted(Presentation.objects.values_list("session__title", flat=True)) == [
-        "Poster Session 2",
-        "Poster Session 3",
+    assert str(summary) == (
+        "ICLR 2024 schedule: 1 session (1 created, 0 updated, 0 unchanged), "
+        "1 presentation (1 created, 0 updated, 0 unchanged, 1 removed)."
+    )
+    assert summary.presentations_removed == 1
+    presentation = Presentation.objects.get()  # only one is left
+    assert (presentation.paper, presentation.session.title) == (papers["posterAA01"], "Poster Session 3")
+    # Sessions are never deleted: the old one stays, empty.
+    assert Session.objects.get(id=old_session.id).title == "Poster Session 2"
+    assert not old_session.presentations.exists()
+
+
+def test_only_papers_the_file_schedules_lose_presentations(conference, papers):
+    import_schedule(BASIC.read_bytes(), conference=conference)
+    kept = set(Presentation.objects.exclude(paper=papers["posterAA01"]).values_list("id", flat=True))
+
+    summary = import_schedule(as_file([poster(1, "posterAA01", session="Poster Session 3")]), conference=conference)
+
+    assert (summary.presentations_created, summary.presentations_removed) == (1, 1)
+    assert set(Presentation.objects.exclude(paper=papers["posterAA01"]).values_list("id", flat=True)) == kept
+    assert list(Presentation.objects.filter(paper=papers["posterAA01"]).values_list("session__title", flat=True)) == [
+        "Poster Session 3"
+    ]
+    assert Session.objects.count() == 5
+
+
+def test_an_oral_that_loses_its_talk_keeps_its_poster(conference, papers):
+    import_schedule(BASIC.read_bytes(), conference=conference)
+    poster_presentation = Presentation.objects.get(paper=papers["2dnO3LLiJ1"], session__title="Poster Session 1")
+    entries = [entry for entry in results() if entry["id"] != 19101]
+
+    summary = import_schedule(as_file(entries), conference=conference)
+
+    assert str(summary) == (
+        "ICLR 2024 schedule: 4 sessions (0 created, 1 updated, 3 unchanged), "
+        "4 presentations (0 created, 0 updated, 4 unchanged, 1 removed); 2 non-paper events; "
+        "1 entry matched no paper (first: unknownZZ9)."
+    )
+    assert list(Presentation.objects.filter(paper=papers["2dnO3LLiJ1"]).values_list("id", flat=True)) == [
+        poster_presentation.id
+    ]
+    assert Presentation.objects.count() == 4
+    # Its talk was the first of Oral 1A, which now starts with the next one.
+    assert Session.objects.get(title="Oral 1A").starts_at == utc(2024, 5, 7, 8, 15)
+
+
+def test_a_session_that_gets_times_is_updated_not_duplicated(conference, papers):
+    import_schedule(as_file([poster(1, "posterAA01", starttime=None, endtime=None)]), conference=conference)
+    session = Session.objects.get()
+    presentation = Presentation.objects.get()
+    assert (session.day, session.starts_at) == (None, None)
+
+    summary = import_schedule(as_file([poster(1, "posterAA01")]), conference=conference)
+
+    assert str(summary) == (
+        "ICLR 2024 schedule: 1 session (0 created, 1 updated, 0 unchanged), "
+        "1 presentation (0 created, 1 updated, 0 unchanged)."
+    )
+    assert Session.objects.get().id == session.id  # the same one, now dated
+    session.refresh_from_db()
+    assert (session.day, session.starts_at, session.ends_at) == (
+        date(2024, 5, 8),
+        utc(2024, 5, 8, 8, 45),
+        utc(2024, 5, 8, 10, 45),
+    )
+    assert list(Presentation.objects.values_list("id", "session_id", "starts_at")) == [
+        (presentation.id, session.id, utc(2024, 5, 8, 8, 45))
+    ]
+
+
+def test_a_session_moved_to_another_day_is_updated_not_duplicated(conference, papers):
+    import_schedule(as_file([poster(1, "posterAA01"), poster(2, "posterBB02")]), conference=conference)
+    session_id = Session.objects.get().id
+    presentation_ids = set(Presentation.objects.values_list("id", flat=True))
+
+    summary = import_schedule(
+        as_file(
+            [
+                poster(1, "posterAA01", starttime="2024-05-09T10:45:00+02:00", endtime="2024-05-09T12:45:00+02:00"),
+                poster(2, "posterBB02", starttime="2024-05-09T10:45:00+02:00", endtime="2024-05-09T12:45:00+02:00"),
+            ]
+        ),
+        conference=conference,
+    )
+
+    assert (summary.sessions_created, summary.sessions_updated) == (0, 1)
+    assert (summary.presentations_created, summary.presentations_updated, summary.presentations_removed) == (0, 2, 0)
+    assert list(Session.objects.values_list("id", "title", "day", "starts_at")) == [
+        (session_id, "Poster Session 2", date(2024, 5, 9), utc(2024, 5, 9, 8, 45))
+    ]
+    assert set(Presentation.objects.values_list("id", flat=True)) == presentation_ids
+
+
+def test_a_file_without_times_keeps_the_day_of_the_session_it_adopts(conference, papers):
+    import_schedule(as_file([poster(1, "posterAA01")]), conference=conference)
+    session = Session.objects.get()
+
+    summary = import_schedule(as_file([poster(1, "posterAA01", starttime=None, endtime=None)]), conference=conference)
+
+    assert (summary.sessions_created, summary.sessions_unchanged, summary.presentations_unchanged) == (0, 1, 1)
+    assert list(Session.objects.values_list("id", "day", "starts_at")) == [
+        (session.id, date(2024, 5, 8), utc(2024, 5, 8, 8, 45))
+    ]
+
+
+def test_a_session_of_the_same_title_and_day_is_not_adopted_by_another_day(conference, papers):
+    import_schedule(as_file([poster(1, "posterAA01")]), conference=conference)
+    first = Session.objects.get()
+
+    summary = import_schedule(
+        as_file(
+            [poster(1, "posterAA01"), poster(2, "posterBB02", starttime="2024-05-09T10:45:00+02:00", endtime=None)]
+        ),
+        conference=conference,
+    )
+
+    assert (summary.sessions_created, summary.sessions_updated, summary.sessions_unchanged) == (1, 0, 1)
+    assert Session.objects.get(id=first.id).day == date(2024, 5, 8)
+    assert Session.objects.exclude(id=first.id).get().day == date(2024, 5, 9)
+
+
+def test_the_first_plan_of_the_file_adopts_the_only_session_of_its_title(conference, papers):
+    SessionFactory(conference=conference, title="Poster Session 2")
+    undated = Session.objects.get()
+
+    summary = import_schedule(
+        as_file(
+            [
+                poster(1, "posterAA01", starttime="2024-05-09T10:45:00+02:00", endtime=None),
+                poster(2, "posterBB02"),
+            ]
+        ),
+        conference=conference,
+    )
+
+    assert (summary.sessions_created, summary.sessions_updated) == (1, 1)
+    assert Session.objects.get(id=undated.id).day == date(2024, 5, 9)
+    assert Session.objects.exclude(id=undated.id).get().day == date(2024, 5, 8)
+
+
+def test_a_title_held_by_two_sessions_is_not_adopted(conference, papers):
+    import_schedule(
+        as_file(
+            [poster(1, "posterAA01"), poster(2, "posterBB02", starttime="2024-05-09T10:45:00+02:00", endtime=None)]
+        ),
+        conference=conference,
+    )
+
+    summary = import_schedule(
+        as_file([poster(1, "posterAA01", starttime="2024-05-10T10:45:00+02:00", endtime=None)]), conference=conference
+    )
+
+    assert (summary.sessions_created, summary.presentations_created, summary.presentations_removed) == (1, 1, 1)
+    assert list(Session.objects.order_by("day").values_list("day", flat=True)) == [
+        date(2024, 5, 8),
+        date(2024, 5, 9),
+        date(2024, 5, 10),
+    ]
+    assert sorted(Presentation.objects.values_list("paper__forum_id", "session__day")) == [
+        ("posterAA01", date(2024, 5, 10)),
+        ("posterBB02", date(2024, 5, 9)),
+    ]
+
+
+# Time zones -------------------------------------------------------------------------------------------
+
+UTC_REFUSED = (
+    "The conference ICLR 2024 is in the UTC time zone but the schedule's times are at +02:00 "
+    "(record 1 (id 19001)); set the conference's time zone first (--timezone Europe/Vienna, or in the admin)."
+)
+
+
+@pytest.fixture
+def utc_conference(conference):
+    """The conference as import_openreview creates it: in UTC."""
+    conference.timezone = "UTC"
+    conference.save(update_fields=["timezone"])
+    return conference
+
+
+def test_a_utc_conference_refuses_times_with_another_offset(utc_conference, papers):
+    with pytest.raises(ImportFailed) as error:
+        import_schedule(BASIC.read_bytes(), conference=utc_conference)
+
+    assert str(error.value) == UTC_REFUSED
+    assert counts() == (0, 0, 4)
+    utc_conference.refresh_from_db()
+    assert utc_conference.timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("times", "offset"),
+    [
+        (("2024-05-08T05:45:00-05:00", None), "-05:00"),
+        ((None, "2024-05-08T16:15:00+05:30"), "+05:30"),
+    ],
+)
+def test_the_refusal_names_the_first_entry_with_an_offset(utc_conference, papers, times, offset):
+    starttime, endtime = times
+    entries = [
+        poster(1, "posterAA01", starttime="2024-05-08T08:45:00Z", endtime="2024-05-08T10:45:00+00:00"),
+        poster(2, "posterBB02", starttime=starttime, endtime=endtime),
+        poster(3, "2dnO3LLiJ1"),
+    ]
+
+    with pytest.raises(ImportFailed) as error:
+        import_schedule(as_file(entries), conference=utc_conference)
+
+    assert str(error.value) == (
+        f"The conference ICLR 2024 is in the UTC time zone but the schedule's times are at {offset} "
+        "(record 2 (id 2)); set the conference's time zone first (--timezone Europe/Vienna, or in the admin)."
+    )
+    assert Session.objects.count() == 0
+
+
+def test_a_utc_conference_takes_times_in_utc(utc_conference, papers):
+    import_schedule(
+        as_file([poster(1, "posterAA01", starttime="2024-05-07T22:30:00Z", endtime="2024-05-07T23:30:00+00:00")]),
+        conference=utc_conference,
+    )
+
+    assert list(Session.objects.values_list("day", "starts_at")) == [(date(2024, 5, 7), utc(2024, 5, 7, 22, 30))]
+
+
+def test_the_timezone_is_set_with_the_import(utc_conference, papers):
+    summary = import_schedule(BASIC.read_bytes(), conference=utc_conference, timezone="Europe/Vienna")
+
+    assert str(summary) == BASIC_SUMMARY[:-1] + "; time zone set to Europe/Vienna (was UTC)."
+    assert summary.timezone_changed == ("UTC", "Europe/Vienna")
+    assert utc_conference.timezone == "Europe/Vienna"
+    utc_conference.refresh_from_db()
+    assert utc_conference.timezone == "Europe/Vienna"
+    assert Session.objects.get(title="Night Owls Social").day == date(2024, 5, 8)  # 00:30 in Vienna
+
+
+def test_an_explicit_utc_confirms_utc(utc_conference, papers):
+    summary = import_schedule(BASIC.read_bytes(), conference=utc_conference, timezone="UTC")
+
+    assert str(summary) == BASIC_SUMMARY  # no change of time zone to report
+    assert Session.objects.get(title="Night Owls Social").day == date(2024, 5, 7)  # 22:30 in UTC
+
+
+def test_a_failed_import_leaves_the_timezone_as_it_was(utc_conference, papers):
+    entries = [*results(), {**BAD, "starttime": "tomorrow"}]
+
+    with pytest.raises(ImportFailed, match=r"^record 9 \(id 99999\): starttime is not an ISO-8601"):
+        import_schedule(as_file(entries), conference=utc_conference, timezone="Europe/Vienna")
+
+    assert utc_conference.timezone == "UTC"
+    utc_conference.refresh_from_db()
+    assert utc_conference.timezone == "UTC"
+    assert counts() == (0, 0, 4)
+
+
+def test_a_database_error_leaves_the_timezone_as_it_was(utc_conference, papers, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Presentation.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_schedule(BASIC.read_bytes(), conference=utc_conference, timezone="Europe/Vienna")
+
+    assert utc_conference.timezone == "UTC"
+    utc_conference.refresh_from_db()
+    assert utc_conference.timezone == "UTC"
+    assert counts() == (0, 0, 4)
+
+
+def test_an_unknown_timezone_is_refused(conference, papers):
+    with pytest.raises(ImportFailed) as error:
+        import_schedule(BASIC.read_bytes(), conference=conference, timezone="Mars/Olympus")
+
+    assert str(error.value) == "Unknown time zone 'Mars/Olympus'. Use a name such as Europe/Vienna."
+    conference.refresh_from_db()
+    assert conference.timezone == "Europe/Vienna"
+    assert Session.objects.count() == 0
+
+
+def late_in_utc() -> bytes:
+    """Times in UTC (accepted by a UTC conference); the social starts on May 8 in Vienna, May 7 in UTC."""
+    return as_file(
+        [
+            poster(1, "posterAA01", starttime="2024-05-08T08:45:00Z", endtime="2024-05-08T10:45:00Z"),
+            {
+                "id": 2,
+                "name": "Night Owls Social",
+                "eventtype": "Social",
+                "starttime": "2024-05-07T22:30:00Z",
+                "endtime": "2024-05-07T23:30:00Z",
+            },
+        ]
+    )
+
+
+def test_a_new_timezone_moves_stored_sessions_to_their_local_day(utc_conference, papers):
+    import_schedule(late_in_utc(), conference=utc_conference)
+    # A session this file does not mention is put on its local day too.
+    other = SessionFactory(conference=utc_conference, title="Late Talk", starts_at=utc(2024, 5, 9, 23, 0))
+    before = dict(Session.objects.values_list("title", "id"))
+    assert list(Session.objects.order_by("title").values_list("title", "day")) == [
+        ("Late Talk", date(2024, 5, 9)),
+        ("Night Owls Social", date(2024, 5, 7)),
+        ("Poster Session 2", date(2024, 5, 8)),
+    ]
+
+    summary = import_schedule(late_in_utc(), conference=utc_conference, timezone="Europe/Vienna")
+
+    assert str(summary) == (
+        "ICLR 2024 schedule: 2 sessions (0 created, 0 updated, 2 unchanged), "
+        "1 presentation (0 created, 0 updated, 1 unchanged); 1 non-paper event; "
+        "time zone set to Europe/Vienna (was UTC)."
+    )
+    assert dict(Session.objects.values_list("title", "id")) == before
+    assert list(Session.objects.order_by("title").values_list("title", "day")) == [
+        ("Late Talk", date(2024, 5, 10)),
+        ("Night Owls Social", date(2024, 5, 8)),
+        ("Poster Session 2", date(2024, 5, 8)),
+    ]
+    assert Session.objects.get(id=other.id).starts_at == utc(2024, 5, 9, 23, 0)
+
+
+def test_a_timezone_corrected_in_the_admin_does_not_duplicate_sessions(utc_conference, papers):
+    import_schedule(late_in_utc(), conference=utc_conference)
+    social_id = Session.objects.get(title="Night Owls Social").id
+    utc_conference.timezone = "Europe/Vienna"  # as the admin would
+    utc_conference.save(update_fields=["timezone"])
+
+    summary = import_schedule(late_in_utc(), conference=utc_conference)
+
+    assert (summary.sessions_created, summary.sessions_unchanged, summary.timezone_changed) == (0, 2, None)
+    assert list(Session.objects.filter(title="Night Owls Social").values_list("id", "day")) == [
+        (social_id, date(2024, 5, 8))
+    ]
+
+
+def test_sessions_of_one_title_on_consecutive_days_move_together(utc_conference, papers):
+    # 23:00 UTC is the next day in Vienna: each must move onto the day the other leaves.
+    first = SessionFactory(conference=utc_conference, title="Night Talks", starts_at=utc(2024, 5, 7, 23, 0))
+    second = SessionFactory(conference=utc_conference, title="Night Talks", starts_at=utc(2024, 5, 8, 23, 0))
+    assert (first.day, second.day) == (date(2024, 5, 7), date(2024, 5, 8))
+
+    import_schedule(late_in_utc(), conference=utc_conference, timezone="Europe/Vienna")
+
+    assert list(Session.objects.filter(title="Night Talks").order_by("id").values_list("id", "day")) == [
+        (first.id, date(2024, 5, 8)),
+        (second.id, date(2024, 5, 9)),
+    ]
+
+
+def test_a_duplicate_made_by_an_earlier_import_keeps_its_day(utc_conference, papers):
+    # What the old importer did after a time-zone fix: the same session twice, on its UTC and its local day.
+    stale = SessionFactory(conference=utc_conference, title="Night Owls Social", starts_at=utc(2024, 5, 7, 22, 30))
+    duplicate = SessionFactory(conference=utc_conference, title="Night Owls Social", starts_at=utc(2024, 5, 8, 9, 0))
+    Session.objects.filter(id=duplicate.id).update(  # its day stays May 8
+        kind=Session.Kind.SOCIAL, starts_at=utc(2024, 5, 7, 22, 30), ends_at=utc(2024, 5, 7, 23, 30)
+    )
+
+    summary = import_schedule(late_in_utc(), conference=utc_conference, timezone="Europe/Vienna")
+
+    assert (summary.sessions_created, summary.sessions_unchanged) == (1, 1)  # Poster Session 2 is new
+    assert list(Session.objects.filter(title="Night Owls Social").order_by("id").values_list("id", "day")) == [
+        (stale.id, date(2024, 5, 7)),
+        (duplicate.id, date(2024, 5, 8)),
     ]
 
 
@@ -428,23 +789,23 @@ BAD = {"id": 99999, "eventtype": "Poster", "paper_url": "https://openreview.net/
         ),
         (
             {**BAD, "session": "S" * 301},
-            "record 10 (id 99999): session is longer than 300 characters (301).",
+            "record 10 (id 99999): session is longer than 300 characters.",
         ),
         (
             {**BAD, "room_name": "R" * 201},
-            "record 10 (id 99999): room_name is longer than 200 characters (201).",
+            "record 10 (id 99999): room_name is longer than 200 characters.",
         ),
         (
             {**BAD, "poster_position": "#" * 51},
-            "record 10 (id 99999): poster_position is longer than 50 characters (51).",
+            "record 10 (id 99999): poster_position is longer than 50 characters.",
         ),
         (
             {**BAD, "id": "i" * 101},
-            f"record 10 (id {'i' * 80}): id is longer than 100 characters (101).",
+            f"record 10 (id {'i' * 80}): id is longer than 100 characters.",
         ),
         (
             {**BAD, "paper_url": None, "session": None, "name": "N" * 301},
-            "record 10 (id 99999): name is longer than 300 characters (301).",
+            "record 10 (id 99999): name is longer than 300 characters.",
         ),
         ({**BAD, "room_name": "Halle\x00B"}, "record 10 (id 99999): room_name contains a NUL character."),
     ],
@@ -523,6 +884,85 @@ def test_results_that_are_not_a_list_are_rejected(conference):
     with pytest.raises(ImportFailed) as error:
         import_schedule(b'{"count": 1, "results": {"id": 1}}', conference=conference)
     assert str(error.value) == '"results" must be a list of records, not an object.'
+
+
+NOT_A_SCHEDULE = 'Not a schedule: expected {"results": [...]} (the conference\'s virtual-site JSON), found '
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"{}", NOT_A_SCHEDULE + "an empty object."),
+        (b'{"notes": [{"id": "abc"}]}', NOT_A_SCHEDULE + "an object with keys: notes."),
+        (b'{"count": 0, "next": null}', NOT_A_SCHEDULE + "an object with keys: count, next."),
+        (
+            b'{"g": 1, "f": 1, "e": 1, "d": 1, "c": 1, "b": 1, "a": 1}',
+            NOT_A_SCHEDULE + "an object with keys: a, b, c, d, e, \u2026.",
+        ),
+        (  # one entry on its own, not in "results"
+            json.dumps(poster(1, "posterAA01")).encode(),
+            NOT_A_SCHEDULE + "an object with keys: endtime, eventtype, id, paper_url, poster_position, \u2026.",
+        ),
+        (b'{"count": 0, "results": []}', "The schedule holds no entries."),
+        (b"[]", "The schedule holds no entries."),
+        (
+            b'[{"id": 1, "forum": "abc"}]',
+            "record 1 (id 1): is not a schedule entry (it has no name, session, eventtype or paper_url).",
+        ),
+        (
+            b'{"results": [{"id": "x9", "name": " ", "session": "", "eventtype": null, "paper_url": null}]}',
+            "record 1 (id x9): is not a schedule entry (it has no name, session, eventtype or paper_url).",
+        ),
+    ],
+)
+def test_what_is_not_a_schedule_is_refused(conference, papers, data, message):
+    import_schedule(BASIC.read_bytes(), conference=conference)
+    rows = snapshot()
+
+    with pytest.raises(ImportFailed) as error:
+        import_schedule(data, conference=conference)
+
+    assert str(error.value) == message
+    assert snapshot() == rows
+
+
+def test_an_openreview_notes_file_is_not_a_schedule(conference, papers):
+    with pytest.raises(ImportFailed) as error:
+        import_schedule(ICLR_2024.read_bytes(), conference=conference)
+
+    assert str(error.value) == (
+        "record 1 (id HE9eUQlAvo): is not a schedule entry (it has no name, session, eventtype or paper_url)."
+    )
+    assert (Session.objects.count(), Presentation.objects.count()) == (0, 0)
+
+
+def test_json_lines_of_entries_are_accepted(conference, papers):
+    data = b"\n".join(json.dumps(entry).encode() for entry in [poster(1, "posterAA01"), poster(2, "posterBB02")])
+
+    summary = import_schedule(data, conference=conference)
+
+    assert (summary.sessions_created, summary.presentations_created) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "A\x00B"),
+        ("session", "Poster\x00"),
+        ("eventtype", "Po\x00ster"),
+        ("poster_position", "#\x001"),
+        ("paper_url", "https://openreview.net/forum?id=posterAA01\x00"),
+        ("id", "19\x00001"),
+    ],
+)
+def test_a_nul_character_in_any_text_field_is_refused(conference, papers, field, value):
+    label = "record 1 (id 19\x00001)" if field == "id" else "record 1 (id 1)"
+
+    with pytest.raises(ImportFailed) as error:
+        import_schedule(as_file([poster(1, "posterAA01", **{field: value})]), conference=conference)
+
+    assert str(error.value) == f"{label}: {field} contains a NUL character."
+    assert Session.objects.count() == 0
 
 
 # Efficiency and progress ------------------------------------------------------------------------------
@@ -617,6 +1057,59 @@ def test_command_missing_file(conference, tmp_path):
     with pytest.raises(CommandError) as error:
         run(str(missing), "--conference", "iclr-2024")
     assert str(error.value) == f"Cannot read {missing}: No such file or directory. Nothing was imported."
+
+
+def test_command_sets_the_timezone(utc_conference, papers):
+    stdout, _ = run(str(BASIC), "--conference", "iclr-2024", "--timezone", "Europe/Vienna")
+
+    assert stdout == BASIC_SUMMARY[:-1] + "; time zone set to Europe/Vienna (was UTC).\n"
+    utc_conference.refresh_from_db()
+    assert utc_conference.timezone == "Europe/Vienna"
+    assert Session.objects.get(title="Night Owls Social").day == date(2024, 5, 8)
+
+
+def test_command_unknown_timezone(conference, papers):
+    with pytest.raises(CommandError) as error:
+        run(str(BASIC), "--conference", "iclr-2024", "--timezone", "Mars/Olympus")
+
+    assert str(error.value) == "Unknown time zone 'Mars/Olympus'. Use a name such as Europe/Vienna."
+    conference.refresh_from_db()
+    assert conference.timezone == "Europe/Vienna"
+    assert Session.objects.count() == 0
+
+
+def test_command_refuses_a_utc_conference_without_timezone(utc_conference, papers):
+    with pytest.raises(CommandError) as error:
+        run(str(BASIC), "--conference", "iclr-2024")
+
+    assert str(error.value) == UTC_REFUSED + " Nothing was imported."
+    assert Session.objects.count() == 0
+
+
+def test_command_failed_import_keeps_the_timezone(utc_conference, papers, tmp_path):
+    source = tmp_path / "bad.json"
+    source.write_bytes(as_file([*results(), {**BAD, "endtime": "soon"}]))
+
+    with pytest.raises(CommandError) as error:
+        run(str(source), "--conference", "iclr-2024", "--timezone", "Europe/Vienna")
+
+    assert str(error.value) == (
+        "record 9 (id 99999): endtime is not an ISO-8601 date-time: 'soon'. Nothing was imported."
+    )
+    utc_conference.refresh_from_db()
+    assert utc_conference.timezone == "UTC"
+    assert counts() == (0, 0, 4)
+
+
+def test_command_refuses_an_openreview_notes_file(conference, papers):
+    with pytest.raises(CommandError) as error:
+        run(str(ICLR_2024), "--conference", "iclr-2024")
+
+    assert str(error.value) == (
+        "record 1 (id HE9eUQlAvo): is not a schedule entry (it has no name, session, eventtype or paper_url). "
+        "Nothing was imported."
+    )
+    assert (Session.objects.count(), Presentation.objects.count()) == (0, 0)
 
 
 # Reading the source -----------------------------------------------------------------------------------

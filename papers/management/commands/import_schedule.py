@@ -1,8 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from papers.importers.base import ImportFailed, read_source
 from papers.importers.virtualsite import import_schedule
-from papers.models import Conference
+from papers.models import Conference, validate_timezone
 
 
 class Command(BaseCommand):
@@ -10,7 +11,8 @@ class Command(BaseCommand):
         "Import a conference's programme (sessions, times, rooms, poster boards) from its virtual-site JSON, "
         'e.g. https://iclr.cc/static/virtual/data/iclr-2024-orals-posters.json ({"count": N, "results": [...]}). '
         "Papers are matched by the OpenReview forum id in paper_url, so import the papers first. "
-        "Re-importing updates sessions and presentations in place; nothing is ever deleted."
+        "Re-importing updates sessions and presentations in place; a scheduled paper's presentations that the "
+        "file no longer lists are removed, sessions are never deleted."
     )
 
     def add_arguments(self, parser):
@@ -18,8 +20,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--conference", required=True, help="Slug of the conference whose papers are scheduled, e.g. iclr-2024."
         )
+        parser.add_argument(
+            "--timezone",
+            metavar="ZONE",
+            help="Set the conference's time zone first, e.g. Europe/Vienna; sessions' days are taken in it. "
+            "Saved only if the import succeeds.",
+        )
 
-    def handle(self, *args, source: str, conference: str, verbosity: int, **options):
+    def handle(self, *args, source: str, conference: str, timezone: str | None, verbosity: int, **options):
         try:
             conference_obj = Conference.objects.get(slug=conference)
         except Conference.DoesNotExist:
@@ -27,6 +35,11 @@ class Command(BaseCommand):
                 f"No conference with slug {conference!r}. "
                 "Import its papers first (import_openreview) or create it in the admin."
             ) from None
+        if timezone is not None:
+            try:
+                validate_timezone(timezone)
+            except ValidationError:
+                raise CommandError(f"Unknown time zone {timezone!r}. Use a name such as Europe/Vienna.") from None
 
         def progress(done: int, total: int) -> None:
             if verbosity >= 1 and total > 500:
@@ -34,7 +47,7 @@ class Command(BaseCommand):
 
         try:
             data = read_source(source)
-            summary = import_schedule(data, conference=conference_obj, progress=progress)
+            summary = import_schedule(data, conference=conference_obj, timezone=timezone, progress=progress)
         except ImportFailed as error:
             raise CommandError(f"{error} Nothing was imported.") from None
         self.stdout.write(str(summary))
