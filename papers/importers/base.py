@@ -21,6 +21,16 @@ class ImportFailed(Exception):
     """The file cannot be imported. The message names the record and the problem; nothing was written."""
 
 
+def progress_printer(write: Callable[[str], None], noun: str, *, verbosity: int = 1) -> Progress:
+    """A Progress that writes "  1,500 of 2,260 notes checked…" lines, for files long enough to wait for."""
+
+    def progress(done: int, total: int) -> None:
+        if verbosity >= 1 and total > 500:
+            write(f"  {done:,} of {total:,} {noun} checked…")
+
+    return progress
+
+
 def plural(count: int) -> str:
     return "" if count == 1 else "s"
 

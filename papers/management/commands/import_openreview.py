@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from papers.importers.base import ImportFailed, read_source
+from papers.importers.base import ImportFailed, progress_printer, read_source
 from papers.importers.openreview import import_openreview
 
 
@@ -20,13 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, source: str, conference: str | None, name: str | None, verbosity: int, **options):
         started = time.perf_counter()
 
-        def progress(done: int, total: int) -> None:
-            if verbosity >= 1 and total > 500:
-                self.stderr.write(f"  {done:,} of {total:,} notes checked…", style_func=lambda text: text)
-
+        progress = progress_printer(self._note, "notes", verbosity=verbosity)
         try:
             data = read_source(source)
             summary = import_openreview(data, conference_slug=conference, conference_name=name, progress=progress)
         except ImportFailed as error:
             raise CommandError(f"{error} Nothing was imported.") from None
         self.stdout.write(f"{summary} ({time.perf_counter() - started:.1f} s)")
+
+    def _note(self, line: str) -> None:
+        self.stderr.write(line, style_func=str)

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from papers.importers.base import ImportFailed, read_source
+from papers.importers.base import ImportFailed, progress_printer, read_source
 from papers.importers.virtualsite import import_schedule
 from papers.models import Conference, validate_timezone
 
@@ -41,13 +41,13 @@ class Command(BaseCommand):
             except ValidationError:
                 raise CommandError(f"Unknown time zone {timezone!r}. Use a name such as Europe/Vienna.") from None
 
-        def progress(done: int, total: int) -> None:
-            if verbosity >= 1 and total > 500:
-                self.stderr.write(f"  {done:,} of {total:,} entries checked…", style_func=lambda text: text)
-
+        progress = progress_printer(self._note, "entries", verbosity=verbosity)
         try:
             data = read_source(source)
             summary = import_schedule(data, conference=conference_obj, timezone=timezone, progress=progress)
         except ImportFailed as error:
             raise CommandError(f"{error} Nothing was imported.") from None
         self.stdout.write(str(summary))
+
+    def _note(self, line: str) -> None:
+        self.stderr.write(line, style_func=str)
