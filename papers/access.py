@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 
-from papers.models import Lab, Membership
+from papers.models import Conference, Lab, Membership, Paper
 
 
 def get_lab_for_member(request: HttpRequest, slug: str) -> tuple[Lab, Membership]:
@@ -22,3 +23,18 @@ def get_lab_for_member(request: HttpRequest, slug: str) -> tuple[Lab, Membership
     if membership is None:
         raise Http404("No such lab.")
     return membership.lab, membership
+
+
+def get_conference_for_member(request: HttpRequest, lab_slug: str, conference_slug: str) -> tuple[Lab, Conference]:
+    """The lab (members only, as above) and the conference it is looking at."""
+    lab, _ = get_lab_for_member(request, lab_slug)
+    return lab, get_object_or_404(Conference, slug=conference_slug)
+
+
+def get_paper_for_member(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> tuple[Lab, Paper]:
+    """The lab (members only) and one paper of the conference, by its forum id."""
+    lab, _ = get_lab_for_member(request, lab_slug)
+    paper = get_object_or_404(
+        Paper.objects.select_related("conference"), conference__slug=conference_slug, forum_id=forum_id
+    )
+    return lab, paper

@@ -10,16 +10,21 @@ from __future__ import annotations
 import re
 import secrets
 import zoneinfo
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+
+from papers import search
 
 OPENREVIEW = "https://openreview.net"
 # An OpenReview forum id (e.g. 2dnO3LLiJ1): it is part of our URLs, so nothing else may get in.
@@ -133,6 +138,45 @@ class PaperQuerySet(models.QuerySet):
     def for_conference(self, conference: Conference) -> PaperQuerySet:
         return self.filter(conference=conference)
 
+    def with_lab_signals(self, *, lab: Lab, user: User) -> PaperQuerySet:
+        """
+        Prefetch what a lab member sees on each paper: the lab's statuses (stars, states) and the notes
+        visible to this user. LabSignals.of(paper, user) then reads them without another query.
+        """
+        return self.prefetch_related(
+            models.Prefetch(
+                "reading_statuses",
+                queryset=ReadingStatus.objects.filter(user__memberships__lab=lab)
+                .select_related("user")
+                .order_by("user__username"),
+                to_attr="lab_statuses",
+            ),
+            models.Prefetch(
+                "notes",
+                queryset=Note.objects.visible_to(user=user, lab=lab).select_related("author", "lab"),
+                to_attr="visible_notes",
+            ),
+        )
+
+    def with_lab_star_count(self, lab: Lab) -> PaperQuerySet:
+        stars = (
+            ReadingStatus.objects.filter(paper=models.OuterRef("pk"), starred=True, user__memberships__lab=lab)
+            .order_by()
+            .values("paper")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
+        return self.annotate(lab_star_count=Coalesce(models.Subquery(stars), 0))
+
+    def with_first_slot(self) -> PaperQuerySet:
+        """first_slot: when the paper is first presented (None when unscheduled)."""
+        first = (
+            Presentation.objects.filter(paper=models.OuterRef("pk"), session__starts_at__isnull=False)
+            .order_by("session__starts_at")
+            .values("session__starts_at")[:1]
+        )
+        return self.annotate(first_slot=models.Subquery(first))
+
     def with_presentations(self) -> PaperQuerySet:
         return self.prefetch_related(
             models.Prefetch(
@@ -167,6 +211,12 @@ class Paper(models.Model):
     pdf_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Search data, kept by papers.search whenever a paper is written: the lowercased text every word of
+    # a query must be in (the SQLite search), "|keyword|keyword|" for the exact keyword filter, and on
+    # PostgreSQL the weighted full-text vector behind a GIN index (migration 0002).
+    search_text = models.TextField(blank=True, editable=False)
+    keyword_index = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PaperQuerySet.as_manager()
 
@@ -183,6 +233,11 @@ class Paper(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        search.fill_search_fields(self)
+        super().save(*args, **kwargs)
+        search.update_search_vectors(Paper.objects.filter(pk=self.pk))
 
     @property
     def forum_url(self) -> str:
@@ -343,6 +398,12 @@ class ReadingStatus(models.Model):
         return f"{self.user} · {self.paper}: {self.get_state_display()}{' ⭐️' if self.starred else ''}"
 
 
+class NoteQuerySet(models.QuerySet):
+    def visible_to(self, *, user: User, lab: Lab) -> NoteQuerySet:
+        """What a member sees in a lab: the lab's shared notes and their own (private ones included)."""
+        return self.filter(Q(lab=lab) | Q(author=user))
+
+
 class Note(models.Model):
     class Kind(models.TextChoices):
         SUMMARY = "summary", "One-liner"
@@ -363,10 +424,13 @@ class Note(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
     body = models.TextField(help_text="Markdown.")
+    body_html = models.TextField(blank=True, editable=False, help_text="The body rendered and sanitised.")
     done = models.BooleanField(default=False, help_text="For to-dos.")
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit, to detect conflicts.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
@@ -390,3 +454,37 @@ class Note(models.Model):
     @property
     def is_private(self) -> bool:
         return self.lab_id is None
+
+
+@dataclass
+class LabSignals:
+    """One paper as a lab member sees it, from PaperQuerySet.with_lab_signals (no queries of its own)."""
+
+    my_state: str
+    my_starred: bool
+    starred_by: list[User]
+    read_by: list[User]
+    notes: list[Note]
+    my_summary: Note | None
+
+    @classmethod
+    def of(cls, paper: Paper, user: User) -> LabSignals:
+        mine = next((status for status in paper.lab_statuses if status.user_id == user.pk), None)
+        notes = paper.visible_notes
+        return cls(
+            my_state=mine.state if mine else ReadingStatus.State.UNSEEN,
+            my_starred=bool(mine and mine.starred),
+            starred_by=[status.user for status in paper.lab_statuses if status.starred],
+            read_by=[status.user for status in paper.lab_statuses if status.state == ReadingStatus.State.READ],
+            notes=notes,
+            my_summary=next(
+                (note for note in notes if note.author_id == user.pk and note.kind == Note.Kind.SUMMARY), None
+            ),
+        )
+
+    # The one-click triage buttons, in the order a reader moves through them.
+    buttons = (("skipped", "Skip"), ("shortlisted", "Shortlist"), ("reading", "Reading"), ("read", "Read"))
+
+    @property
+    def starred_by_names(self) -> str:
+        return ", ".join(user.username for user in self.starred_by)

@@ -16,8 +16,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from papers import search
 from papers.importers.base import (
     ImportFailed,
     Progress,
@@ -43,6 +45,7 @@ PAPER_FIELDS = (
     "venue",
     "pdf_url",
 )
+SEARCH_FIELDS = ("search_text", "keyword_index")
 BATCH = 500
 
 # Tier words, most specific first. ICLR 2023 called its orals "notable top 5%" and its spotlights
@@ -309,10 +312,13 @@ def _upsert_papers(conference: Conference, papers: list[dict], summary: OpenRevi
         summary.tiers[values["tier"] or "unknown"] = summary.tiers.get(values["tier"] or "unknown", 0) + 1
         paper = existing.get(fields["forum_id"])
         if paper is None:
-            to_create.append(Paper(conference=conference, forum_id=fields["forum_id"], **values))
+            paper = Paper(conference=conference, forum_id=fields["forum_id"], **values)
+            search.fill_search_fields(paper)
+            to_create.append(paper)
         elif any(getattr(paper, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(paper, name, value)
+            search.fill_search_fields(paper)
             to_update.append(paper)
         else:
             summary.unchanged += 1
@@ -324,6 +330,9 @@ def _upsert_papers(conference: Conference, papers: list[dict], summary: OpenRevi
         now = timezone.now()
         for paper in to_update:
             paper.updated_at = now
-        Paper.objects.bulk_update(to_update, [*PAPER_FIELDS, "updated_at"], batch_size=BATCH)
+        Paper.objects.bulk_update(to_update, [*PAPER_FIELDS, *SEARCH_FIELDS, "updated_at"], batch_size=BATCH)
+    if to_create or to_update:
+        changed = Q(search_vector__isnull=True) | Q(pk__in=[paper.pk for paper in to_update])
+        search.update_search_vectors(Paper.objects.filter(conference=conference).filter(changed))
     summary.created = len(to_create)
     summary.updated = len(to_update)

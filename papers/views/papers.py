@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from papers.access import get_lab_for_member
-from papers.models import Conference, Paper
+from papers import services
+from papers.access import get_conference_for_member, get_paper_for_member
+from papers.filters import PaperFilter
+from papers.models import Lab, LabSignals, Paper, ReadingStatus, User
 
 PAPERS_PER_PAGE = 50
 
@@ -15,23 +18,81 @@ PAPERS_PER_PAGE = 50
 @login_required
 @vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
-    lab, _ = get_lab_for_member(request, lab_slug)
-    conference = get_object_or_404(Conference, slug=conference_slug)
-    papers = Paper.objects.for_conference(conference).with_presentations().order_by("title", "pk")
+    lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
+    papers = Paper.objects.for_conference(conference)
+    filters = PaperFilter(request.GET or None, queryset=papers, lab=lab, user=request.user, conference=conference)
+    papers = filters.qs.with_presentations().with_lab_signals(lab=lab, user=request.user)
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-    # htmx asks for the results alone (paging); a history restore (back button, cache gone) needs the page.
+    page.object_list = with_signals(list(page.object_list), request.user)
+    # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
     partial = request.htmx and not request.htmx.history_restore_request
     template = "papers/paper_list.html#results" if partial else "papers/paper_list.html"
-    return render(request, template, {"lab": lab, "conference": conference, "page": page})
-
-
-@require_GET
-@login_required
-def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
-    lab, _ = get_lab_for_member(request, lab_slug)
-    paper = get_object_or_404(
-        Paper.objects.select_related("conference").with_presentations(),
-        conference__slug=conference_slug,
-        forum_id=forum_id,
+    return render(
+        request,
+        template,
+        {
+            "lab": lab,
+            "conference": conference,
+            "filters": filters,
+            "page": page,
+            "total": conference.papers.count(),
+            "query_string": _without_page(request),
+            "next_url": request.get_full_path(),
+        },
     )
-    return render(request, "papers/paper_detail.html", {"lab": lab, "conference": paper.conference, "paper": paper})
+
+
+def _without_page(request: HttpRequest) -> str:
+    """The list's state (filters, sort) as a query string, for paging links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def with_signals(papers, user: User):
+    """Give each paper (from PaperQuerySet.with_lab_signals) what this user sees of it."""
+    for paper in papers:
+        paper.signals = LabSignals.of(paper, user)
+    return papers
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where a no-JavaScript form goes back to: the page it was on, if that page is ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def _triage_changed(request: HttpRequest, lab: Lab, paper: Paper) -> HttpResponse:
+    """After a star or state change: the controls (and the lab's signals) again, or back to the page."""
+    if not request.htmx:
+        return redirect(safe_next(request, paper.get_absolute_url_for(lab)))
+    paper = Paper.objects.with_lab_signals(lab=lab, user=request.user).select_related("conference").get(pk=paper.pk)
+    with_signals([paper], request.user)
+    context = {"lab": lab, "conference": paper.conference, "paper": paper, "next_url": request.POST.get("next", "")}
+    return render(request, "includes/triage_controls.html", {**context, "oob": True})
+
+
+@require_POST
+@login_required
+def paper_star(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
+    lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
+    starred = request.POST.get("starred")
+    if starred not in {"0", "1"}:
+        return HttpResponseBadRequest("starred must be 1 or 0.")
+    services.set_star(user=request.user, paper=paper, starred=starred == "1")
+    return _triage_changed(request, lab, paper)
+
+
+@require_POST
+@login_required
+def paper_state(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
+    lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
+    state = request.POST.get("state")
+    if state not in ReadingStatus.State.values:
+        return HttpResponseBadRequest(
+            f"state must be one of: {', '.join(v or '(empty)' for v in ReadingStatus.State.values)}."
+        )
+    services.set_state(user=request.user, paper=paper, state=state)
+    return _triage_changed(request, lab, paper)
