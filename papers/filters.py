@@ -135,3 +135,23 @@ class PaperFilter(django_filters.FilterSet):
         if value == "schedule":
             return papers.with_first_slot().order_by(F("first_slot").asc(nulls_last=True), "title", "pk")
         return papers.order_by("title", "pk")
+
+
+def active_filters(filters: PaperFilter) -> list[tuple[str, str, str]]:
+    """(label, shown value, query string without it) for each filter in use: the list's "remove" chips."""
+    if not filters.is_bound:
+        return []
+    filters.form.is_valid()
+    active = []
+    for name, value in filters.form.cleaned_data.items():
+        if name in {"sort"} or value in (None, "", False):
+            continue
+        field = filters.form[name]
+        shown = dict(field.field.choices).get(field.value(), value) if hasattr(field.field, "choices") else value
+        if value is True:
+            shown = "yes"
+        rest = filters.data.copy()
+        rest.pop(name, None)
+        rest.pop("page", None)
+        active.append((str(field.label), str(shown), rest.urlencode()))
+    return active

@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from papers import services
 from papers.access import get_conference_for_member, get_paper_for_member
-from papers.filters import PaperFilter
+from papers.filters import PaperFilter, active_filters
 from papers.models import Lab, LabSignals, Paper, ReadingStatus, User
 
 PAPERS_PER_PAGE = 50
@@ -34,6 +34,7 @@ def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> Htt
             "lab": lab,
             "conference": conference,
             "filters": filters,
+            "active_filters": active_filters(filters),
             "page": page,
             "total": conference.papers.count(),
             "query_string": _without_page(request),

@@ -1,0 +1,32 @@
+// Progressive enhancement for every page: the one-click triage controls answer at once
+// (optimistic), before the server's answer replaces them.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.closest || !form.closest(".triage-controls")) return;
+    var submitter = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent
+      ? event.detail.requestConfig.triggeringEvent.submitter : null;
+    var star = form.querySelector(".star-toggle");
+    if (star) {
+      var on = !star.classList.contains("is-on");
+      star.classList.toggle("is-on", on);
+      star.setAttribute("aria-pressed", on ? "true" : "false");
+    } else if (submitter && submitter.classList.contains("state-toggle")) {
+      var pressed = !submitter.classList.contains("is-on");
+      form.querySelectorAll(".state-toggle").forEach(function (button) {
+        button.classList.remove("is-on");
+        button.setAttribute("aria-pressed", "false");
+      });
+      submitter.classList.toggle("is-on", pressed);
+      submitter.setAttribute("aria-pressed", pressed ? "true" : "false");
+    }
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var controls = event.detail.elt.closest && event.detail.elt.closest(".triage-controls");
+    if (controls) {
+      controls.classList.add("is-error");
+      controls.setAttribute("title", "Not saved: the server answered " + event.detail.xhr.status + ". Reload and try again.");
+    }
+  });
+})();
