@@ -15,7 +15,7 @@ from papers.models import Conference, Lab, Note, Paper, Presentation, ReadingSta
 STATE_CHOICES = [("unseen", "Not triaged yet"), *[c for c in ReadingStatus.State.choices if c[0]]]
 STARRED_CHOICES = [("me", "Starred by me"), ("lab", "Starred by anyone in the lab")]
 SORT_CHOICES = [
-    ("relevance", "Best match"),
+    ("relevance", "Best match (when searching)"),
     ("stars", "Most lab stars"),
     ("schedule", "Schedule time"),
     ("title", "Title"),
@@ -46,7 +46,7 @@ class PaperFilter(django_filters.FilterSet):
         method="filter_unseen_by_lab", label="Not seen by anyone in the lab", widget=forms.CheckboxInput
     )
     sort = django_filters.ChoiceFilter(
-        choices=SORT_CHOICES, method="sort_papers", label="Sort", empty_label=None, null_label=None
+        choices=SORT_CHOICES, method="sort_papers", label="Sort", empty_label="Best match, else title"
     )
 
     class Meta:

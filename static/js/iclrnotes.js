@@ -22,6 +22,14 @@
       submitter.setAttribute("aria-pressed", pressed ? "true" : "false");
     }
   });
+  // The list's URL holds its whole state: keep it short by leaving out the filters not in use.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "paper-filters") return;
+    var data = event.detail.formData;
+    Array.from(new Set(data.keys())).forEach(function (key) {
+      if (data.getAll(key).every(function (value) { return value === ""; })) data.delete(key);
+    });
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var controls = event.detail.elt.closest && event.detail.elt.closest(".triage-controls");
     if (controls) {
