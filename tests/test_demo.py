@@ -1,12 +1,15 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from papers.models import Conference, Lab, Membership, Paper, Presentation, Session, User
+from papers.models import Conference, Lab, Membership, Note, Paper, Presentation, ReadingStatus, Session, User
 from tests.conftest import ICLR_2024
 
 
 def counts():
-    return [m.objects.count() for m in (Conference, Paper, Session, Presentation, Lab, Membership, User)]
+    return [
+        m.objects.count()
+        for m in (Conference, Paper, Session, Presentation, Lab, Membership, User, ReadingStatus, Note)
+    ]
 
 
 @pytest.mark.django_db
@@ -50,6 +53,11 @@ def test_demo_makes_a_lab_of_three_and_a_scheduled_conference_and_rerunning_is_h
     assert "password for all: iclrnotes-demo" in output
     for name in ("ada", "grace", "alan"):
         assert f"  {name}" in output
+
+    # Grace and Alan have begun: the lab's signals show from the first look.
+    assert ReadingStatus.objects.filter(user__username="grace").count() == 60
+    assert ReadingStatus.objects.filter(user__username="alan").count() == 35
+    assert Note.objects.filter(kind="summary", lab=lab).exists()
 
     before = counts()
     call_command("demo", force=True)

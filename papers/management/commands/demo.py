@@ -1,17 +1,26 @@
+import random
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from papers import demo
+from papers import demo, services
 from papers.importers.base import ImportFailed, read_source
 from papers.importers.openreview import import_openreview
 from papers.importers.virtualsite import import_schedule
-from papers.models import Conference, Lab, Membership, User
+from papers.models import Conference, Lab, Membership, Paper, ReadingStatus, User
 
 LAB_SLUG = "demo-lab"
 PASSWORD = "iclrnotes-demo"
 MEMBERS = [("ada", Membership.Role.OWNER), ("grace", Membership.Role.MEMBER), ("alan", Membership.Role.MEMBER)]
 ADMIN = "admin"
+DEMO_ONE_LINERS = [
+    "Simple trick, big gains on the long-context benchmarks; worth trying on our models.",
+    "Nice analysis of **when** the method fails; the appendix has the real story.",
+    "Claims look strong but the baselines are weak; check Table 2 before citing.",
+    "Could replace our current regulariser: see section 4.",
+    "Good related-work section: a reading list in itself.",
+]
 DEMO_DOMAIN = "demo.invalid"
 
 
@@ -43,6 +52,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 conference, summaries = self._conference(data, papers)
                 lab = self._lab()
+                self._activity(lab, conference)
         except ImportFailed as error:
             raise CommandError(f"{error} Nothing was imported.") from None
         for summary in summaries:
@@ -82,6 +92,24 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
         return lab
+
+    def _activity(self, lab: Lab, conference: Conference) -> None:
+        """Grace and Alan have started triaging, so the lab's signals show (once; a re-run adds nothing)."""
+        rng = random.Random(7)
+        papers = list(Paper.objects.filter(conference=conference).order_by("pk")[:400])
+        for username, count in (("grace", 60), ("alan", 35)):
+            user = User.objects.get(username=username)
+            if ReadingStatus.objects.filter(user=user, paper__conference=conference).exists():
+                continue
+            for paper in rng.sample(papers, min(count, len(papers))):
+                state = rng.choice(["skipped", "skipped", "shortlisted", "shortlisted", "reading", "read"])
+                services.set_state(user=user, paper=paper, state=state)
+                if state != "skipped" and rng.random() < 0.4:
+                    services.set_star(user=user, paper=paper, starred=True)
+                if state in {"reading", "read"} and rng.random() < 0.5:
+                    services.add_note(
+                        author=user, paper=paper, lab=lab, kind="summary", body=rng.choice(DEMO_ONE_LINERS)
+                    )
 
     def _user(self, username: str) -> User:
         email = f"{username}@{DEMO_DOMAIN}"
