@@ -1,19 +1,160 @@
-"""Notes on a paper: add, edit, tick, delete (built in the next step)."""
+"""
+Notes on a paper: add, edit, tick, delete. Each answers htmx with the part of the paper page it changed
+and a plain form post with a redirect back, so everything works without JavaScript too.
 
-from django.http import HttpRequest, HttpResponse
+A member may only change their own notes; anyone else's note, or one they cannot see, is a 404 (not a
+403), so that a note's existence does not leak.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from papers import services
+from papers.access import get_paper_for_member
+from papers.forms import NoteEditForm, NoteForm
+from papers.models import Lab, Note, Paper, User
+from papers.views.paper_page import TEMPLATE, load_paper, notes_context, render_paper_page
+from papers.views.papers import safe_next
+
+EDIT_TEMPLATE = "papers/notes/note_edit.html"
+# The same note posted again this soon is a double submit (a double click, a re-sent form), not a new note.
+DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
 
 
+def _my_note(request: HttpRequest, lab: Lab, paper: Paper, note_id: int) -> Note:
+    """The requesting member's own note on this paper, or a 404."""
+    notes = Note.objects.visible_to(user=request.user, lab=lab).select_related("author", "lab")
+    return get_object_or_404(notes, pk=note_id, paper=paper, author=request.user)
+
+
+def _note_url(lab: Lab, paper: Paper, note: Note) -> str:
+    return f"{paper.get_absolute_url_for(lab)}#note-{note.pk}"
+
+
+def _render_note(request: HttpRequest, lab: Lab, paper: Paper, note: Note) -> HttpResponse:
+    """One note as the page shows it (htmx swaps it in place of its editor or its old self)."""
+    context = {"lab": lab, "conference": paper.conference, "paper": paper, "note": note}
+    return render(request, f"{TEMPLATE}#note", context)
+
+
+def _render_part(
+    request: HttpRequest, lab: Lab, paper: Paper, part: str, *, note_form: NoteForm | None = None
+) -> HttpResponse:
+    """A part of the notes section again, with the lab's signals (the note count) out of band."""
+    paper = load_paper(lab=lab, user=request.user, pk=paper.pk)
+    return render(request, f"{TEMPLATE}#{part}", {**notes_context(lab, paper, note_form=note_form), "oob": True})
+
+
+def _just_added(*, author: User, paper: Paper, lab: Lab | None, kind: str, body: str) -> Note | None:
+    """The same note by the same author seconds ago: answer a double submit with it, not with a copy."""
+    return (
+        Note.objects.filter(
+            author=author,
+            paper=paper,
+            lab=lab,
+            kind=kind,
+            body=body,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@require_POST
+@login_required
 def note_add(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
-    raise NotImplementedError
+    lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
+    form = NoteForm(request.POST, lab=lab)
+    if not form.is_valid():
+        if request.htmx:  # 200, or htmx would not swap the errors in
+            return _render_part(request, lab, paper, "notes", note_form=form)
+        full = load_paper(lab=lab, user=request.user, pk=paper.pk)
+        return render_paper_page(request, lab, full, note_form=form, status=400)
+    kind, body = form.cleaned_data["kind"], form.cleaned_data["body"]
+    values = {"author": request.user, "paper": paper, "lab": form.note_lab(), "kind": kind, "body": body}
+    note = _just_added(**values) or services.add_note(**values)
+    if request.htmx:
+        return _render_part(request, lab, paper, "notes")  # with an empty form for the next note
+    return redirect(safe_next(request, _note_url(lab, paper, note)))
 
 
+def _render_edit(
+    request: HttpRequest,
+    lab: Lab,
+    paper: Paper,
+    note: Note,
+    form: NoteEditForm,
+    *,
+    current: Note | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The note's editor: in place of the note for htmx, or as a page of its own without JavaScript."""
+    context = {"lab": lab, "conference": paper.conference, "paper": paper, "note": note, "form": form}
+    context |= {"current": current, "paper_url": paper.get_absolute_url_for(lab)}
+    if request.htmx:
+        return render(request, f"{EDIT_TEMPLATE}#note-form", context)  # 200, so that htmx swaps it in
+    return render(request, EDIT_TEMPLATE, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
 def note_edit(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str, note_id: int) -> HttpResponse:
-    raise NotImplementedError
+    lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
+    note = _my_note(request, lab, paper, note_id)
+    if request.method == "GET":
+        return _render_edit(request, lab, paper, note, NoteEditForm(lab=lab, note=note))
+
+    form = NoteEditForm(request.POST, lab=lab, note=note)
+    if not form.is_valid():
+        return _render_edit(request, lab, paper, note, form, status=400)
+    body, new_lab = form.cleaned_data["body"], form.note_lab()
+    try:
+        note = services.edit_note(
+            note=note, editor=request.user, body=body, lab=new_lab, version=form.cleaned_data["version"]
+        )
+    except services.StaleEdit as stale:
+        note = _my_note(request, lab, paper, note_id)  # as it is now (a 404 if it was deleted meanwhile)
+        if not (note.body == body and note.lab_id == (new_lab and new_lab.pk)):  # else: a double submit
+            # Nothing was saved. Show the text as it is now, and keep the draft, based on the current
+            # version: saving it again is then a deliberate choice.
+            form = NoteEditForm({**request.POST.dict(), "version": note.version}, lab=lab, note=note)
+            form.add_error(None, str(stale))
+            return _render_edit(request, lab, paper, note, form, current=note, status=409)
+    if request.htmx:
+        return _render_note(request, lab, paper, note)
+    return redirect(_note_url(lab, paper, note))
 
 
+@require_POST
+@login_required
 def note_done(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str, note_id: int) -> HttpResponse:
-    raise NotImplementedError
+    lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
+    note = _my_note(request, lab, paper, note_id)
+    if note.kind != Note.Kind.TODO:
+        return HttpResponseBadRequest("Only a to-do can be ticked.")
+    done = request.POST.get("done")
+    if done not in {"0", "1"}:
+        return HttpResponseBadRequest("done must be 1 or 0.")
+    note = services.set_todo_done(note=note, editor=request.user, done=done == "1")  # a set: safe to repeat
+    if request.htmx:
+        return _render_note(request, lab, paper, note)
+    return redirect(safe_next(request, _note_url(lab, paper, note)))
 
 
+@require_POST
+@login_required
 def note_delete(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str, note_id: int) -> HttpResponse:
-    raise NotImplementedError
+    lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
+    note = _my_note(request, lab, paper, note_id)
+    services.delete_note(note=note, editor=request.user)
+    if request.htmx:
+        return _render_part(request, lab, paper, "note-list")
+    return redirect(safe_next(request, f"{paper.get_absolute_url_for(lab)}#paper-notes"))

@@ -1,19 +1,127 @@
+"""The paper page: the paper, my triage of it, the lab's view of it, and the notes I may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from papers.access import get_lab_for_member
-from papers.models import Paper
+from papers.forms import NoteForm
+from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
+from papers.views.papers import with_signals
+
+TEMPLATE = "papers/paper_detail.html"
+
+# htmx refreshes one part of the page by naming it as the request's target (the partial's element id):
+# the note list when an edit is cancelled, the lab's view after my star or state changed.
+PARTS = {"paper-note-list": "note-list", "paper-lab-view": "lab-view"}
+
+# The headings of the note groups, in the order a reader wants them: what it is about, then the rest.
+NOTE_GROUP_TITLES = {
+    Note.Kind.SUMMARY: "One-liners",
+    Note.Kind.NOTE: "Notes",
+    Note.Kind.TODO: "To do",
+    Note.Kind.QUESTION: "Questions",
+    Note.Kind.FOLLOW_UP: "Follow-up reading",
+}
+
+
+@dataclass(frozen=True)
+class NoteGroup:
+    kind: str
+    title: str
+    notes: list[Note]
+
+
+@dataclass(frozen=True)
+class LabViewRow:
+    """One member of the lab and what they did with the paper (no status: not triaged yet)."""
+
+    membership: Membership
+    status: ReadingStatus | None
+
+    @property
+    def user(self) -> User:
+        return self.membership.user
+
+    @property
+    def is_owner(self) -> bool:
+        return self.membership.role == Membership.Role.OWNER
+
+    @property
+    def starred(self) -> bool:
+        return bool(self.status and self.status.starred)
+
+    @property
+    def state(self) -> str:
+        return self.status.state if self.status else ReadingStatus.State.UNSEEN
+
+    @property
+    def state_label(self) -> str:
+        return ReadingStatus.State(self.state).label
+
+
+def load_paper(*, lab: Lab, user: User, **lookup) -> Paper:
+    """The paper with everything its page shows, in a fixed number of queries; 404 if there is none."""
+    papers = Paper.objects.select_related("conference").with_presentations().with_lab_signals(lab=lab, user=user)
+    paper = get_object_or_404(papers, **lookup)
+    with_signals([paper], user)
+    return paper
+
+
+def note_groups(notes: list[Note]) -> list[NoteGroup]:
+    """The visible notes by kind, each group oldest first (newest last)."""
+    ordered = sorted(notes, key=lambda note: (note.created_at, note.pk))
+    return [
+        NoteGroup(kind=kind, title=title, notes=[note for note in ordered if note.kind == kind])
+        for kind, title in NOTE_GROUP_TITLES.items()
+        if any(note.kind == kind for note in ordered)
+    ]
+
+
+def lab_view(lab: Lab, paper: Paper) -> list[LabViewRow]:
+    """Every member of the lab, owners first, with their star and state from the prefetched statuses."""
+    statuses = {status.user_id: status for status in paper.lab_statuses}
+    return [
+        LabViewRow(membership=membership, status=statuses.get(membership.user_id))
+        for membership in lab.memberships.owners_first()
+    ]
+
+
+def notes_context(lab: Lab, paper: Paper, *, note_form: NoteForm | None = None) -> dict:
+    """What the notes section needs (the paper from load_paper)."""
+    return {
+        "lab": lab,
+        "conference": paper.conference,
+        "paper": paper,
+        "paper_url": paper.get_absolute_url_for(lab),
+        "note_groups": note_groups(paper.signals.notes),
+        "note_form": note_form or NoteForm(lab=lab),
+    }
+
+
+def render_paper_page(
+    request: HttpRequest, lab: Lab, paper: Paper, *, note_form: NoteForm | None = None, status: int = 200
+) -> HttpResponse:
+    context = {
+        **notes_context(lab, paper, note_form=note_form),
+        "lab_view": lab_view(lab, paper),
+        "next_url": paper.get_absolute_url_for(lab),
+    }
+    part = PARTS.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
+    template = f"{TEMPLATE}#{part}" if part else TEMPLATE
+    return render(request, template, context, status=status)
 
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request", "HX-Target")
 def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
     lab, _ = get_lab_for_member(request, lab_slug)
-    paper = get_object_or_404(
-        Paper.objects.select_related("conference").with_presentations(),
-        conference__slug=conference_slug,
-        forum_id=forum_id,
-    )
-    return render(request, "papers/paper_detail.html", {"lab": lab, "conference": paper.conference, "paper": paper})
+    paper = load_paper(lab=lab, user=request.user, conference__slug=conference_slug, forum_id=forum_id)
+    return render_paper_page(request, lab, paper)
