@@ -5,6 +5,8 @@ in a transaction, and idempotent where a user can double-click.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import markdown
 import nh3
 from django.core.exceptions import PermissionDenied
@@ -114,10 +116,22 @@ MARKDOWN_TAGS = {
 }  # fmt: skip
 
 
+# The same note posted again this soon is a double submit (a double click, a re-sent form), not a new note.
+DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
+
+
 @transaction.atomic
 def add_note(*, author: User, paper: Paper, lab: Lab | None, kind: str, body: str) -> Note:
     """A new note; a one-liner (summary) replaces the author's earlier one on the paper."""
     body = body.strip()
+    just_added = (
+        Note.objects.filter(author=author, paper=paper, lab=lab, kind=kind, body=body)
+        .filter(created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)
+        .order_by("-created_at")
+        .first()
+    )
+    if just_added is not None:
+        return just_added
     if kind == Note.Kind.SUMMARY:
         existing = Note.objects.select_for_update().filter(paper=paper, author=author, kind=Note.Kind.SUMMARY).first()
         if existing is not None:
@@ -145,10 +159,12 @@ def edit_note(*, note: Note, editor: User, body: str, lab: Lab | None, version: 
     if done is not None:
         values["done"] = done
     saved = Note.objects.filter(pk=note.pk, version=version).update(version=F("version") + 1, **values)
-    if not saved:
+    current = Note.objects.filter(pk=note.pk).first()
+    if current is None:
+        raise StaleEdit("This note was deleted elsewhere since you opened it; your edit was not saved.")
+    if not saved and (current.body, current.lab_id) != (body, lab.pk if lab else None):
         raise StaleEdit("This note was changed elsewhere since you opened it; your edit was not saved.")
-    note.refresh_from_db()
-    return note
+    return current  # saved, or the same edit sent twice
 
 
 @transaction.atomic

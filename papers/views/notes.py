@@ -8,24 +8,19 @@ A member may only change their own notes; anyone else's note, or one they cannot
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from papers import services
 from papers.access import get_paper_for_member
 from papers.forms import NoteEditForm, NoteForm
-from papers.models import Lab, Note, Paper, User
+from papers.models import Lab, Note, Paper
 from papers.views.paper_page import TEMPLATE, load_paper, notes_context, render_paper_page
 from papers.views.papers import safe_next
 
 EDIT_TEMPLATE = "papers/notes/note_edit.html"
-# The same note posted again this soon is a double submit (a double click, a re-sent form), not a new note.
-DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
 
 
 def _my_note(request: HttpRequest, lab: Lab, paper: Paper, note_id: int) -> Note:
@@ -52,22 +47,6 @@ def _render_part(
     return render(request, f"{TEMPLATE}#{part}", {**notes_context(lab, paper, note_form=note_form), "oob": True})
 
 
-def _just_added(*, author: User, paper: Paper, lab: Lab | None, kind: str, body: str) -> Note | None:
-    """The same note by the same author seconds ago: answer a double submit with it, not with a copy."""
-    return (
-        Note.objects.filter(
-            author=author,
-            paper=paper,
-            lab=lab,
-            kind=kind,
-            body=body,
-            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-        )
-        .order_by("-created_at")
-        .first()
-    )
-
-
 @require_POST
 @login_required
 def note_add(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
@@ -80,7 +59,7 @@ def note_add(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id
         return render_paper_page(request, lab, full, note_form=form, status=400)
     kind, body = form.cleaned_data["kind"], form.cleaned_data["body"]
     values = {"author": request.user, "paper": paper, "lab": form.note_lab(), "kind": kind, "body": body}
-    note = _just_added(**values) or services.add_note(**values)
+    note = services.add_note(**values)
     if request.htmx:
         return _render_part(request, lab, paper, "notes")  # with an empty form for the next note
     return redirect(safe_next(request, _note_url(lab, paper, note)))
@@ -121,13 +100,12 @@ def note_edit(request: HttpRequest, lab_slug: str, conference_slug: str, forum_i
             note=note, editor=request.user, body=body, lab=new_lab, version=form.cleaned_data["version"]
         )
     except services.StaleEdit as stale:
-        note = _my_note(request, lab, paper, note_id)  # as it is now (a 404 if it was deleted meanwhile)
-        if not (note.body == body and note.lab_id == (new_lab and new_lab.pk)):  # else: a double submit
-            # Nothing was saved. Show the text as it is now, and keep the draft, based on the current
-            # version: saving it again is then a deliberate choice.
-            form = NoteEditForm({**request.POST.dict(), "version": note.version}, lab=lab, note=note)
-            form.add_error(None, str(stale))
-            return _render_edit(request, lab, paper, note, form, current=note, status=409)
+        # Nothing was saved. Show the text as it is now (a 404 if it was deleted meanwhile), and keep the
+        # draft, based on the current version: saving it again is then a deliberate choice.
+        note = _my_note(request, lab, paper, note_id)
+        form = NoteEditForm({**request.POST.dict(), "version": note.version}, lab=lab, note=note)
+        form.add_error(None, str(stale))
+        return _render_edit(request, lab, paper, note, form, current=note, status=409)
     if request.htmx:
         return _render_note(request, lab, paper, note)
     return redirect(_note_url(lab, paper, note))
