@@ -47,9 +47,10 @@ check: install
 	env -u DEBUG SECRET_KEY="$$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=iclrnotes.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
-## make bench: timings on the real data (for now: the imports on SQLite and PostgreSQL)
+## make bench: timings on the real data, on SQLite and PostgreSQL: imports, then the list and the inbox
 bench: install
 	bash bench/import_times.sh
+	bash bench/page_times.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
