@@ -29,9 +29,9 @@ class PaperFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words in title, abstract, authors…"}),
     )
     tier = django_filters.ChoiceFilter(choices=[c for c in Paper.Tier.choices if c[0]], empty_label="Any tier")
-    day = django_filters.ChoiceFilter(method="filter_day", empty_label="Any day")
+    day = django_filters.ChoiceFilter(method="filter_day", label="Day", empty_label="Any day")
     session = django_filters.ModelChoiceFilter(
-        queryset=Session.objects.none(), method="filter_session", empty_label="Any session"
+        queryset=Session.objects.none(), method="filter_session", label="Session", empty_label="Any session"
     )
     area = django_filters.ChoiceFilter(field_name="primary_area", label="Area", empty_label="Any area")
     keyword = django_filters.CharFilter(method="filter_keyword", label="Keyword")

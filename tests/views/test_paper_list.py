@@ -343,3 +343,10 @@ def test_htmx_query_count_is_fixed(member_client, member, lab, conference, djang
     populate(conference, lab, member, papers, 2)
     with django_assert_num_queries(LIST_QUERIES):
         member_client.get(url(lab, conference), headers={"HX-Request": "true"})
+
+
+def test_every_filter_has_a_readable_label(member_client, lab, conference, programme):
+    html = member_client.get(url(lab, conference)).content.decode()
+    assert "[invalid name]" not in html
+    for label in ("Tier", "Day", "Session", "Area", "Keyword", "My triage", "Stars", "Sort"):
+        assert f">{label}:</label>" in html
