@@ -138,12 +138,27 @@ class PaperQuerySet(models.QuerySet):
     def for_conference(self, conference: Conference) -> PaperQuerySet:
         return self.filter(conference=conference)
 
+    _signals_user: User | None = None
+
+    def _clone(self) -> PaperQuerySet:
+        clone = super()._clone()
+        clone._signals_user = self._signals_user
+        return clone
+
+    def _fetch_all(self) -> None:
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._signals_user is not None:
+            for paper in self._result_cache:
+                if isinstance(paper, Paper):
+                    paper.signals = LabSignals.of(paper, self._signals_user)
+
     def with_lab_signals(self, *, lab: Lab, user: User) -> PaperQuerySet:
         """
-        Prefetch what a lab member sees on each paper: the lab's statuses (stars, states) and the notes
-        visible to this user. LabSignals.of(paper, user) then reads them without another query.
+        Each paper as this lab member sees it: `paper.signals` (a LabSignals) holds my star and state,
+        the lab's stars and reads, and the notes visible to me, from two prefetches: no query per paper.
         """
-        return self.prefetch_related(
+        papers = self.prefetch_related(
             models.Prefetch(
                 "reading_statuses",
                 queryset=ReadingStatus.objects.filter(user__memberships__lab=lab)
@@ -157,6 +172,8 @@ class PaperQuerySet(models.QuerySet):
                 to_attr="visible_notes",
             ),
         )
+        papers._signals_user = user
+        return papers
 
     def with_lab_star_count(self, lab: Lab) -> PaperQuerySet:
         stars = (

@@ -13,7 +13,6 @@ from django.views.decorators.vary import vary_on_headers
 from papers.access import get_lab_for_member
 from papers.forms import NoteForm
 from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
-from papers.views.papers import with_signals
 
 TEMPLATE = "papers/paper_detail.html"
 
@@ -69,9 +68,7 @@ class LabViewRow:
 def load_paper(*, lab: Lab, user: User, **lookup) -> Paper:
     """The paper with everything its page shows, in a fixed number of queries; 404 if there is none."""
     papers = Paper.objects.select_related("conference").with_presentations().with_lab_signals(lab=lab, user=user)
-    paper = get_object_or_404(papers, **lookup)
-    with_signals([paper], user)
-    return paper
+    return get_object_or_404(papers, **lookup)
 
 
 def note_groups(notes: list[Note]) -> list[NoteGroup]:

@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from papers import services
 from papers.access import get_conference_for_member, get_paper_for_member
 from papers.filters import PaperFilter, active_filters
-from papers.models import Lab, LabSignals, Paper, ReadingStatus, User
+from papers.models import Lab, Paper, ReadingStatus
 
 PAPERS_PER_PAGE = 50
 
@@ -23,7 +23,7 @@ def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> Htt
     filters = PaperFilter(request.GET or None, queryset=papers, lab=lab, user=request.user, conference=conference)
     papers = filters.qs.with_presentations().with_lab_signals(lab=lab, user=request.user)
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = with_signals(list(page.object_list), request.user)
+    page.object_list = list(page.object_list)
     # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
     partial = request.htmx and not request.htmx.history_restore_request
     template = "papers/paper_list.html#results" if partial else "papers/paper_list.html"
@@ -50,13 +50,6 @@ def _without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-def with_signals(papers, user: User):
-    """Give each paper (from PaperQuerySet.with_lab_signals) what this user sees of it."""
-    for paper in papers:
-        paper.signals = LabSignals.of(paper, user)
-    return papers
-
-
 def safe_next(request: HttpRequest, fallback: str) -> str:
     """Where a no-JavaScript form goes back to: the page it was on, if that page is ours."""
     target = request.POST.get("next", "")
@@ -70,7 +63,6 @@ def _triage_changed(request: HttpRequest, lab: Lab, paper: Paper) -> HttpRespons
     if not request.htmx:
         return redirect(safe_next(request, paper.get_absolute_url_for(lab)))
     paper = Paper.objects.with_lab_signals(lab=lab, user=request.user).select_related("conference").get(pk=paper.pk)
-    with_signals([paper], request.user)
     context = {"lab": lab, "conference": paper.conference, "paper": paper, "next_url": request.POST.get("next", "")}
     return render(request, "includes/triage_controls.html", {**context, "oob": True})
 

@@ -21,7 +21,7 @@ from papers.access import get_conference_for_member
 from papers.filters import SORT_CHOICES, STATE_CHOICES, PaperFilter
 from papers.forms import SUMMARY_MAX_LENGTH
 from papers.latex import latex_to_text
-from papers.models import Conference, Lab, LabSignals, Paper, ReadingStatus, User
+from papers.models import Conference, Lab, Paper, ReadingStatus, User
 
 # The inbox shows what I have not triaged yet unless the URL names a state (`state=` for any).
 DEFAULT_STATE = "unseen"
@@ -158,7 +158,6 @@ def _context(
     if rows:
         paper = Paper.objects.filter(pk=rows[index][0]).with_presentations().with_lab_signals(lab=lab, user=user).get()
         paper.conference = conference
-        paper.signals = LabSignals.of(paper, user)
     mine = ReadingStatus.objects.filter(paper=OuterRef("pk"), user=user).exclude(state=State.UNSEEN)
     progress = queue.scope.aggregate(total=Count("pk"), triaged=Count("pk", filter=Q(Exists(mine))))
     total, triaged = progress["total"], progress["triaged"]
