@@ -350,3 +350,21 @@ def test_every_filter_has_a_readable_label(member_client, lab, conference, progr
     assert "[invalid name]" not in html
     for label in ("Tier", "Day", "Session", "Area", "Keyword", "My triage", "Stars", "Sort"):
         assert f">{label}:</label>" in html
+
+
+def test_search_matches_words_not_the_inside_of_words(member_client, lab, conference):
+    PaperFactory(conference=conference, title="Generative Adversarial Networks for Tables", keywords=["GAN"])
+    PaperFactory(conference=conference, title="Organic Chemistry with Transformers", abstract="Organisms.")
+    assert titles(member_client, lab, conference, q="gan") == ["Generative Adversarial Networks for Tables"]
+    # The start of a word is enough while typing.
+    assert titles(member_client, lab, conference, q="organi") == ["Organic Chemistry with Transformers"]
+
+
+def test_search_finds_a_latex_title_as_it_is_shown_and_ignores_the_markup(member_client, lab, conference, programme):
+    coder = r"$\mathcal{B}$-Coder: Value-Based Deep RL for Program Synthesis"
+    assert titles(member_client, lab, conference, q="B-Coder") == [coder]
+    assert titles(member_client, lab, conference, q="mathcal") == []
+
+
+def test_search_ignores_accents(member_client, lab, conference, programme):
+    assert titles(member_client, lab, conference, q="timothee darcet") == ["Vision Transformers Need Registers"]
