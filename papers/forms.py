@@ -52,12 +52,12 @@ class _NoteVisibilityMixin:
 
     def note_lab(self) -> Lab | None:
         """The lab the note is shared with (None: private), from the cleaned visibility."""
-        visibility = self.cleaned_data["visibility"] or self.SHARED
+        visibility = self.cleaned_data["visibility"] or self.PRIVATE
         return {self.SHARED: self.lab, self.PRIVATE: None, self.KEEP: self.kept_lab}[visibility]
 
 
 class NoteForm(_NoteVisibilityMixin, forms.Form):
-    """A new note on a paper. Without a visibility (the inbox's one-liner box) it is shared with the lab."""
+    """A new note on a paper, shared with the lab or private. A post that does not say stays private."""
 
     kind = forms.ChoiceField(choices=Note.Kind.choices, initial=Note.Kind.NOTE, label="Kind")
     body = forms.CharField(

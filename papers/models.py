@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers import search
+from papers.rendering import render_inline_markdown, render_markdown
 
 OPENREVIEW = "https://openreview.net"
 # An OpenReview forum id (e.g. 2dnO3LLiJ1): it is part of our URLs, so nothing else may get in.
@@ -467,6 +468,16 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.author} on {self.paper}"
+
+    def save(self, *args, **kwargs) -> None:
+        # However a note is written (the services, the admin, a script), what is shown matches its text.
+        self.body_html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+    @property
+    def body_inline_html(self) -> str:
+        """The first line of the body, for one-line places (a list row)."""
+        return render_inline_markdown(self.body.splitlines()[0] if self.body else "")
 
     @property
     def is_private(self) -> bool:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import markdown
-import nh3
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
+from papers.rendering import render_markdown
 
 # /labs/new/ is a page of its own, not a lab.
 RESERVED_LAB_SLUGS = {"new"}
@@ -98,24 +97,6 @@ class StaleEdit(Exception):
     """The note changed since the editor loaded it; the edit was not saved."""
 
 
-def render_markdown(body: str) -> str:
-    """Markdown to HTML that is safe to show: nh3 keeps formatting and http(s) links, nothing that runs."""
-    html = markdown.markdown(body, extensions=["fenced_code", "sane_lists"], output_format="html")
-    return nh3.clean(
-        html,
-        tags=MARKDOWN_TAGS,
-        attributes={"a": {"href", "title"}, "code": {"class"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-
-
-MARKDOWN_TAGS = {
-    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h1", "h2", "h3", "h4",
-    "hr", "del", "sup", "sub",
-}  # fmt: skip
-
-
 # The same note posted again this soon is a double submit (a double click, a re-sent form), not a new note.
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
 
@@ -138,9 +119,7 @@ def add_note(*, author: User, paper: Paper, lab: Lab | None, kind: str, body: st
             return edit_note(note=existing, editor=author, body=body, lab=lab, version=existing.version)
     try:
         with transaction.atomic():
-            return Note.objects.create(
-                paper=paper, author=author, lab=lab, kind=kind, body=body, body_html=render_markdown(body)
-            )
+            return Note.objects.create(paper=paper, author=author, lab=lab, kind=kind, body=body)
     except IntegrityError:  # a second one-liner submitted at the same moment
         existing = Note.objects.get(paper=paper, author=author, kind=Note.Kind.SUMMARY)
         return edit_note(note=existing, editor=author, body=body, lab=lab, version=existing.version)

@@ -83,3 +83,18 @@ def test_paper_short_authors(paper):
     assert paper.authors_short == "Timothée Darcet, Maxime Oquab, Julien Mairal et al."
     paper.authors = ["Ada Lovelace"]
     assert paper.authors_short == "Ada Lovelace"
+
+
+def test_a_note_written_anywhere_shows_its_text_rendered_and_sanitised(paper, member):
+    note = Note.objects.create(
+        paper=paper,
+        author=member,
+        body='**admin note** <code class="htmx-indicator skip-link">x</code> [y](javascript:alert(1))',
+    )
+    assert (
+        note.body_html
+        == '<p><strong>admin note</strong> <code>x</code> <a rel="noopener noreferrer nofollow">y</a></p>'
+    )
+    note.body = "*edited*"
+    note.save()
+    assert note.body_html == "<p><em>edited</em></p>"

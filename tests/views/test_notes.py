@@ -85,14 +85,20 @@ def test_add_a_private_note(member_client, lab, paper):
     assert notes_of(paper) == [("max", "todo", "Try it on ViT-S", None)]
 
 
-def test_a_one_liner_without_visibility_is_shared_and_goes_back_to_next(member_client, lab, paper):
+def test_a_one_liner_goes_back_to_next(member_client, lab, paper):
     # The triage inbox posts its one-liner box here with next= the inbox.
     inbox = reverse("triage", args=[lab.slug, paper.conference.slug])
     response = member_client.post(
-        add_url(lab, paper), {"kind": "summary", "body": "Registers fix ViT artefacts", "next": inbox}
+        add_url(lab, paper),
+        {"kind": "summary", "body": "Registers fix ViT artefacts", "visibility": "lab", "next": inbox},
     )
     assert response["Location"] == inbox
     assert notes_of(paper) == [("max", "summary", "Registers fix ViT artefacts", "vision")]
+
+
+def test_a_note_that_does_not_say_who_sees_it_stays_private(member_client, lab, paper):
+    member_client.post(add_url(lab, paper), {"kind": "note", "body": "Who sees me?"})
+    assert notes_of(paper) == [("max", "note", "Who sees me?", None)]
 
 
 def test_next_to_another_site_is_ignored(member_client, lab, paper):
@@ -146,7 +152,9 @@ def test_a_note_of_exactly_10000_characters_and_a_one_liner_of_300_are_fine(memb
 
 def test_htmx_add_returns_the_notes_section_with_the_new_note_and_an_empty_form(member_client, lab, paper):
     response = member_client.post(
-        add_url(lab, paper), {"kind": "note", "body": "**bold** and a list:\n\n- one\n- two"}, headers=HTMX
+        add_url(lab, paper),
+        {"kind": "note", "body": "**bold** and a list:\n\n- one\n- two", "visibility": "lab"},
+        headers=HTMX,
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -174,13 +182,15 @@ def test_htmx_add_of_an_invalid_note_swaps_in_the_errors_and_keeps_the_text(memb
 
 def test_a_double_submitted_note_is_added_once(member_client, lab, paper):
     for _ in range(2):
-        member_client.post(add_url(lab, paper), {"kind": "todo", "body": "Read the appendix"}, headers=HTMX)
+        member_client.post(
+            add_url(lab, paper), {"kind": "todo", "body": "Read the appendix", "visibility": "lab"}, headers=HTMX
+        )
     assert notes_of(paper) == [("max", "todo", "Read the appendix", "vision")]
 
 
 def test_the_same_text_as_another_kind_or_visibility_is_a_new_note(member_client, lab, paper):
-    member_client.post(add_url(lab, paper), {"kind": "todo", "body": "Appendix"})
-    member_client.post(add_url(lab, paper), {"kind": "question", "body": "Appendix"})
+    member_client.post(add_url(lab, paper), {"kind": "todo", "body": "Appendix", "visibility": "lab"})
+    member_client.post(add_url(lab, paper), {"kind": "question", "body": "Appendix", "visibility": "lab"})
     member_client.post(add_url(lab, paper), {"kind": "question", "body": "Appendix", "visibility": "private"})
     assert notes_of(paper) == [
         ("max", "todo", "Appendix", "vision"),

@@ -175,25 +175,23 @@ def test_notes_are_grouped_by_kind_newest_last_with_author_visibility_and_time(
     member_client, owner, member, lab, paper
 ):
     at(
-        NoteFactory(paper=paper, author=owner, lab=lab, kind="note", body="x", body_html="<p>Second note</p>"),
+        NoteFactory(paper=paper, author=owner, lab=lab, kind="note", body="Second note"),
         "2024-05-08T09:00",
     )
     at(
-        NoteFactory(paper=paper, author=member, lab=lab, kind="note", body="x", body_html="<p>First note</p>"),
+        NoteFactory(paper=paper, author=member, lab=lab, kind="note", body="First note"),
         "2024-05-08T08:00",
     )
     at(
-        NoteFactory(paper=paper, author=member, lab=None, kind="todo", body="x", body_html="<p>Read the appendix</p>"),
+        NoteFactory(paper=paper, author=member, lab=None, kind="todo", body="Read the appendix"),
         "2024-05-08T10:30",
     )
     at(
-        NoteFactory(
-            paper=paper, author=owner, lab=lab, kind="summary", body="x", body_html="<p>Registers fix artefacts</p>"
-        ),
+        NoteFactory(paper=paper, author=owner, lab=lab, kind="summary", body="Registers fix artefacts"),
         "2024-05-09T07:00",
     )
     at(
-        NoteFactory(paper=paper, author=owner, lab=lab, kind="question", body="x", body_html="<p>Why 4 registers?</p>"),
+        NoteFactory(paper=paper, author=owner, lab=lab, kind="question", body="Why 4 registers?"),
         "2024-05-08T11:00",
     )
 
@@ -223,9 +221,9 @@ def test_no_notes_says_how_to_start(member_client, lab, paper):
 
 
 def test_a_private_note_is_seen_by_its_author_only(client, owner, member, lab, paper):
-    NoteFactory(paper=paper, author=owner, lab=None, kind="note", body_html="<p>Olivia's own thought</p>")
-    NoteFactory(paper=paper, author=owner, lab=lab, kind="note", body_html="<p>For the lab</p>")
-    NoteFactory(paper=paper, author=member, lab=None, kind="note", body_html="<p>Max's own thought</p>")
+    NoteFactory(paper=paper, author=owner, lab=None, kind="note", body="Olivia's own thought")
+    NoteFactory(paper=paper, author=owner, lab=lab, kind="note", body="For the lab")
+    NoteFactory(paper=paper, author=member, lab=None, kind="note", body="Max's own thought")
 
     client.force_login(member)
     response = client.get(url(lab, paper))
@@ -249,14 +247,14 @@ def test_another_labs_notes_do_not_show(member_client, lab, paper):
     other_lab = LabFactory(name="Robotics Lab", slug="robotics")
     stranger = UserFactory(username="zoe")
     MembershipFactory(lab=other_lab, user=stranger)
-    NoteFactory(paper=paper, author=stranger, lab=other_lab, body_html="<p>Robotics only</p>")
+    NoteFactory(paper=paper, author=stranger, lab=other_lab, body="Robotics only")
     html = member_client.get(url(lab, paper)).content.decode()
     assert "Robotics only" not in html and note_heads(html) == []
 
 
 def test_only_my_own_notes_have_edit_delete_and_a_tickable_box(member_client, owner, member, lab, paper):
-    mine = NoteFactory(paper=paper, author=member, lab=lab, kind="todo", body_html="<p>Mine</p>")
-    theirs = NoteFactory(paper=paper, author=owner, lab=lab, kind="todo", done=True, body_html="<p>Theirs</p>")
+    mine = NoteFactory(paper=paper, author=member, lab=lab, kind="todo", body="Mine")
+    theirs = NoteFactory(paper=paper, author=owner, lab=lab, kind="todo", done=True, body="Theirs")
     args = [lab.slug, paper.conference.slug, paper.forum_id]
 
     html = member_client.get(url(lab, paper)).content.decode()
@@ -298,7 +296,7 @@ def test_markdown_is_rendered_and_anything_that_runs_is_dropped(member_client, m
 
 
 def test_htmx_asks_for_one_part_of_the_page_by_its_target(member_client, member, lab, paper):
-    NoteFactory(paper=paper, author=member, lab=lab, body_html="<p>A shared note</p>")
+    NoteFactory(paper=paper, author=member, lab=lab, body="A shared note")
 
     notes = member_client.get(url(lab, paper), headers={"HX-Request": "true", "HX-Target": "paper-note-list"})
     assert notes.content.decode().strip().startswith('<div class="note-list" id="paper-note-list">')
