@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "papers.middleware.htmx_login_redirect_middleware",
 ]
 
 ROOT_URLCONF = "iclrnotes.urls"

@@ -30,6 +30,27 @@
       if (data.getAll(key).every(function (value) { return value === ""; })) data.delete(key);
     });
   });
+  // Whatever fails (a server error, the network), say so: nothing may fail silently.
+  function toast(message) {
+    var box = document.getElementById("toast");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toast";
+      box.className = "toast";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.textContent = message;
+    box.hidden = false;
+    clearTimeout(box.hideTimer);
+    box.hideTimer = setTimeout(function () { box.hidden = true; }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    toast("Not saved: the server answered " + event.detail.xhr.status + ". Reload the page and try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Not saved: no connection to the server. Check your network and try again.");
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var controls = event.detail.elt.closest && event.detail.elt.closest(".triage-controls");
     if (controls) {

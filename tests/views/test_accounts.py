@@ -100,3 +100,10 @@ def test_signup_query_count(client, db, django_assert_num_queries):
     # the session and last login; savepoints around each atomic write. None of it grows with the data.
     with django_assert_num_queries(19):
         client.post(reverse("signup"), data)
+
+
+def test_an_htmx_request_after_the_session_expired_is_sent_to_login_whole(client, lab, paper):
+    url = reverse("paper_star", args=[lab.slug, paper.conference.slug, paper.forum_id])
+    response = client.post(url, {"starred": "1"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{reverse('login')}?next={url}"
