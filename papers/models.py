@@ -291,6 +291,15 @@ class Presentation(models.Model):
     def __str__(self) -> str:
         return f"{self.paper} @ {self.session}"
 
+    @property
+    def starts(self):
+        """When this paper is on: its own slot (an oral's talk) or else its session's."""
+        return self.starts_at or self.session.starts_at
+
+    @property
+    def ends(self):
+        return self.ends_at if self.starts_at else self.session.ends_at
+
     def clean(self) -> None:
         if self.paper_id and self.session_id and self.paper.conference_id != self.session.conference_id:
             raise ValidationError("The paper and the session belong to different conferences.")
