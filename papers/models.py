@@ -189,9 +189,11 @@ class PaperQuerySet(models.QuerySet):
     def with_first_slot(self) -> PaperQuerySet:
         """first_slot: when the paper is first presented (None when unscheduled)."""
         first = (
-            Presentation.objects.filter(paper=models.OuterRef("pk"), session__starts_at__isnull=False)
-            .order_by("session__starts_at")
-            .values("session__starts_at")[:1]
+            Presentation.objects.filter(paper=models.OuterRef("pk"))
+            .annotate(slot=Coalesce("starts_at", "session__starts_at"))
+            .filter(slot__isnull=False)
+            .order_by("slot")
+            .values("slot")[:1]
         )
         return self.annotate(first_slot=models.Subquery(first))
 

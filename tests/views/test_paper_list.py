@@ -373,3 +373,20 @@ def test_search_finds_a_latex_title_as_it_is_shown_and_ignores_the_markup(member
 
 def test_search_ignores_accents(member_client, lab, conference, programme):
     assert titles(member_client, lab, conference, q="timothee darcet") == ["Vision Transformers Need Registers"]
+
+
+def test_schedule_sort_uses_an_orals_own_slot(member_client, lab, conference):
+    oral_session = SessionFactory(
+        conference=conference,
+        title="Oral 1A",
+        kind="oral",
+        starts_at=dt.datetime(2024, 5, 7, 8, 0, tzinfo=UTC),
+        ends_at=dt.datetime(2024, 5, 7, 9, 0, tzinfo=UTC),
+    )
+    late, early = (
+        PaperFactory(conference=conference, title="A late talk"),
+        PaperFactory(conference=conference, title="B early talk"),
+    )
+    PresentationFactory(paper=late, session=oral_session, starts_at=dt.datetime(2024, 5, 7, 8, 45, tzinfo=UTC))
+    PresentationFactory(paper=early, session=oral_session, starts_at=dt.datetime(2024, 5, 7, 8, 0, tzinfo=UTC))
+    assert titles(member_client, lab, conference, sort="schedule") == ["B early talk", "A late talk"]
