@@ -127,7 +127,8 @@ class Session(models.Model):
         indexes = [models.Index(fields=["conference", "day", "starts_at"], name="session_schedule_idx")]
 
     def __str__(self) -> str:
-        return self.title
+        # Sessions of the same name recur on several days: say which.
+        return f"{self.title} · {self.day:%a %-d %b}" if self.day else self.title
 
     def save(self, *args, **kwargs) -> None:
         if self.starts_at is not None:
@@ -527,3 +528,7 @@ class LabSignals:
     @property
     def starred_by_names(self) -> str:
         return ", ".join(user.username for user in self.starred_by)
+
+    @property
+    def read_by_names(self) -> str:
+        return ", ".join(user.username for user in self.read_by)
