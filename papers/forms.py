@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from papers.models import Lab, Note, User
+from papers.models import Lab, Note, ReadingStatus, User
 
 
 class SignupForm(UserCreationForm):
@@ -118,3 +118,33 @@ class NoteEditForm(_NoteVisibilityMixin, forms.Form):
         body = self.cleaned_data["body"]
         _check_note_body(self.note.kind, body)
         return body
+
+
+class StarForm(forms.Form):
+    """A star is set, not toggled: the button says which way, so a double click does no harm."""
+
+    starred = forms.TypedChoiceField(
+        choices=[("1", "Star"), ("0", "Unstar")],
+        coerce=lambda value: value == "1",
+        error_messages={"required": "starred must be 1 or 0.", "invalid_choice": "starred must be 1 or 0."},
+    )
+
+
+class StateForm(forms.Form):
+    state = forms.ChoiceField(
+        choices=ReadingStatus.State.choices,
+        required=False,
+        error_messages={
+            "invalid_choice": "state must be one of: (empty), skipped, shortlisted, reading, read.",
+        },
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "state" not in self.data:
+            raise forms.ValidationError("state must be one of: (empty), skipped, shortlisted, reading, read.")
+        return cleaned
+
+
+def first_error(form: forms.Form) -> str:
+    return next(iter(error for errors in form.errors.values() for error in errors))

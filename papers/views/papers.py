@@ -9,7 +9,8 @@ from django.views.decorators.vary import vary_on_headers
 from papers import services
 from papers.access import get_conference_for_member, get_paper_for_member
 from papers.filters import PaperFilter, active_filters
-from papers.models import Lab, Paper, ReadingStatus
+from papers.forms import StarForm, StateForm, first_error
+from papers.models import Lab, Paper
 
 PAPERS_PER_PAGE = 50
 
@@ -71,10 +72,10 @@ def _triage_changed(request: HttpRequest, lab: Lab, paper: Paper) -> HttpRespons
 @login_required
 def paper_star(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
     lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
-    starred = request.POST.get("starred")
-    if starred not in {"0", "1"}:
-        return HttpResponseBadRequest("starred must be 1 or 0.")
-    services.set_star(user=request.user, paper=paper, starred=starred == "1")
+    form = StarForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    services.set_star(user=request.user, paper=paper, starred=form.cleaned_data["starred"])
     return _triage_changed(request, lab, paper)
 
 
@@ -82,10 +83,8 @@ def paper_star(request: HttpRequest, lab_slug: str, conference_slug: str, forum_
 @login_required
 def paper_state(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
     lab, paper = get_paper_for_member(request, lab_slug, conference_slug, forum_id)
-    state = request.POST.get("state")
-    if state not in ReadingStatus.State.values:
-        return HttpResponseBadRequest(
-            f"state must be one of: {', '.join(v or '(empty)' for v in ReadingStatus.State.values)}."
-        )
-    services.set_state(user=request.user, paper=paper, state=state)
+    form = StateForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    services.set_state(user=request.user, paper=paper, state=form.cleaned_data["state"])
     return _triage_changed(request, lab, paper)
