@@ -428,6 +428,22 @@ class ReadingStatus(models.Model):
         return f"{self.user} · {self.paper}: {self.get_state_display()}{' ⭐️' if self.starred else ''}"
 
 
+class Assignment(models.Model):
+    """The lab's split of a conference's papers: who of the lab triages this paper. One member a paper."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="assignments")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lab", "paper"], name="one_assignee_per_lab_and_paper")]
+        indexes = [models.Index(fields=["lab", "user"], name="assignment_lab_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.paper} → {self.user} ({self.lab})"
+
+
 class NoteQuerySet(models.QuerySet):
     def visible_to(self, *, user: User, lab: Lab) -> NoteQuerySet:
         """What a member sees in a lab: the lab's shared notes and their own (private ones included)."""

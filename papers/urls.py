@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from papers.views import accounts, labs, notes, paper_page, papers, system, triage
+from papers.views import accounts, dashboard, labs, notes, paper_page, papers, system, triage
 
 paper_urls = [
     path("", paper_page.paper_detail, name="paper_detail"),
@@ -14,6 +14,7 @@ paper_urls = [
 ]
 
 conference_urls = [
+    path("", dashboard.dashboard, name="dashboard"),
     path("papers/", papers.paper_list, name="paper_list"),
     path("papers/<str:forum_id>/", include(paper_urls)),
     path("triage/", triage.triage, name="triage"),
