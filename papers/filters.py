@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from papers import search
-from papers.models import Conference, Lab, Note, Paper, Presentation, ReadingStatus, Session, User
+from papers.models import Assignment, Conference, Lab, Note, Paper, Presentation, ReadingStatus, Session, User
 
 STATE_CHOICES = [("unseen", "Not triaged yet"), *[c for c in ReadingStatus.State.choices if c[0]]]
 STARRED_CHOICES = [("me", "Starred by me"), ("lab", "Starred by anyone in the lab")]
@@ -40,6 +40,9 @@ class PaperFilter(django_filters.FilterSet):
     )
     starred = django_filters.ChoiceFilter(
         choices=STARRED_CHOICES, method="filter_starred", label="Stars", empty_label="Any"
+    )
+    slice = django_filters.ChoiceFilter(
+        choices=[("mine", "My slice of the split")], method="filter_slice", label="Slice", empty_label="All papers"
     )
     notes = django_filters.BooleanFilter(method="filter_notes", label="Has notes", widget=forms.CheckboxInput)
     unseen_by_lab = django_filters.BooleanFilter(
@@ -115,6 +118,10 @@ class PaperFilter(django_filters.FilterSet):
     def filter_starred(self, papers: QuerySet, name: str, value: str) -> QuerySet:
         statuses = self._my_statuses() if value == "me" else self._lab_statuses()
         return papers.filter(Exists(statuses.filter(starred=True)))
+
+    def filter_slice(self, papers: QuerySet, name: str, value: str) -> QuerySet:
+        mine = Assignment.objects.filter(paper=OuterRef("pk"), lab=self.lab, user=self.user)
+        return papers.filter(Exists(mine))
 
     def filter_notes(self, papers: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:

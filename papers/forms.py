@@ -148,3 +148,44 @@ class StateForm(forms.Form):
 
 def first_error(form: forms.Form) -> str:
     return next(iter(error for errors in form.errors.values() for error in errors))
+
+
+# --- The triage inbox ---------------------------------------------------------------------------------
+
+TRIAGE_ACTIONS = ["skip", "shortlist", "reading", "read", "star", "unstar"]  # services.TRIAGE_ACTION_*
+
+
+class TriageDecisionForm(forms.Form):
+    """A decision in the triage inbox: which paper (its forum id) and what to do with it."""
+
+    paper = forms.CharField(max_length=64, error_messages={"required": "paper (a forum id) is required."})
+    action = forms.ChoiceField(
+        choices=[(action, action) for action in TRIAGE_ACTIONS],
+        error_messages={
+            "required": f"action must be one of: {', '.join(TRIAGE_ACTIONS)}.",
+            "invalid_choice": f"action must be one of: {', '.join(TRIAGE_ACTIONS)}.",
+        },
+    )
+
+
+class TriageUndoForm(forms.Form):
+    """
+    The inbox's undo: the change it offers to undo (the forum id and the depth of the undo stack when the
+    page was drawn) and the card it was on. Every field is optional: a post that names no change, or
+    another change than the last, undoes nothing.
+    """
+
+    undo = forms.CharField(max_length=64, required=False)
+    depth = forms.IntegerField(min_value=0, required=False)
+    paper = forms.CharField(max_length=64, required=False)
+
+
+class LabForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Lab name", help_text="e.g. Vision Lab, Smith group.")
+
+
+class InviteForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=90, initial=14, label="Valid for (days)")
+    max_uses = forms.IntegerField(
+        min_value=1, max_value=500, required=False, label="Use limit", help_text="Empty: as many people as you like."
+    )

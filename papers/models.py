@@ -49,8 +49,8 @@ class ConferenceQuerySet(models.QuerySet):
         return self.annotate(paper_count=models.Count("papers"))
 
 
-# /labs/<lab>/invite/ and /labs/<lab>/meetings/ are pages of their own, not conferences.
-RESERVED_CONFERENCE_SLUGS = {"invite", "meetings"}
+# Pages of every lab (/labs/<lab>/invite/, …): a conference cannot have these slugs.
+RESERVED_CONFERENCE_SLUGS = {"invite", "invites", "meetings", "members", "leave"}
 
 
 class Conference(models.Model):

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
-from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
+from papers.models import Assignment, Invite, Lab, Membership, Note, Paper, ReadingStatus, User
 from papers.rendering import render_markdown
 
 # /labs/new/ is a page of its own, not a lab.
@@ -160,3 +160,247 @@ def delete_note(*, note: Note, editor: User) -> None:
     if note.author_id != editor.pk:
         raise PermissionDenied("Only a note's author can delete it.")
     note.delete()
+
+
+# --- The triage inbox: a decision and its undo -------------------------------------------------------
+
+# What each of the inbox's actions sets: a triage state, or the star (a star is not a triage decision).
+TRIAGE_ACTION_STATES = {
+    "skip": ReadingStatus.State.SKIPPED,
+    "shortlist": ReadingStatus.State.SHORTLISTED,
+    "reading": ReadingStatus.State.READING,
+    "read": ReadingStatus.State.READ,
+}
+TRIAGE_ACTION_STARS = {"star": True, "unstar": False}
+
+
+@transaction.atomic
+def triage_decide(*, user: User, paper: Paper, action: str) -> dict | None:
+    """
+    Apply one of the inbox's actions to my status on the paper. Returns how the status was before, for
+    triage_undo ({"forum_id", "state", "starred", "existed"}), or None when the action changed nothing
+    (a repeated submit): then there is nothing to undo either.
+    """
+    if action not in TRIAGE_ACTION_STATES and action not in TRIAGE_ACTION_STARS:
+        raise ValueError(f"Unknown triage action {action!r}.")
+    # Locked (on PostgreSQL), so that of two submits at once the second sees the first's result.
+    before = ReadingStatus.objects.select_for_update().filter(user=user, paper=paper).first()
+    unseen = {"state": ReadingStatus.State.UNSEEN.value, "starred": False}
+    was = {"state": before.state, "starred": before.starred} if before else unseen
+    if action in TRIAGE_ACTION_STARS:
+        values = {"starred": TRIAGE_ACTION_STARS[action]}
+    else:
+        values = {"state": TRIAGE_ACTION_STATES[action]}
+    if was | values == was:
+        return None  # the same decision again, or an unstar where there was no row
+    _status_upsert(user=user, paper=paper, values=values)
+    return {"forum_id": paper.forum_id, **was, "existed": before is not None}
+
+
+def triage_undo(*, user: User, paper: Paper, record: dict) -> None:
+    """Put my status on the paper back as triage_decide's record says it was (restore_status is atomic)."""
+    if record["forum_id"] != paper.forum_id:
+        raise ValueError(f"This undo record is for {record['forum_id']}, not {paper.forum_id}.")
+    restore_status(user=user, paper=paper, state=record["state"], starred=record["starred"], existed=record["existed"])
+
+
+# --- Labs: invites, members, roles --------------------------------------------------------------------
+
+
+class LabRuleBroken(Exception):
+    """An action on a lab that its rules forbid (the message says which and what to do instead)."""
+
+
+def _require_owner(lab: Lab, user: User) -> None:
+    if not Membership.objects.filter(lab=lab, user=user, role=Membership.Role.OWNER).exists():
+        raise LabRuleBroken("Only an owner of the lab can do that.")
+
+
+def _owner_count(lab: Lab) -> int:
+    return Membership.objects.filter(lab=lab, role=Membership.Role.OWNER).count()
+
+
+@transaction.atomic
+def create_invite(*, lab: Lab, by: User, days: int = 14, max_uses: int | None = None) -> Invite:
+    _require_owner(lab, by)
+    if not 1 <= days <= 90:
+        raise LabRuleBroken("An invite lasts from 1 to 90 days.")
+    if max_uses is not None and max_uses < 1:
+        raise LabRuleBroken("An invite's use limit must be at least 1 (or empty: no limit).")
+    return Invite.objects.create(
+        lab=lab, created_by=by, expires_at=timezone.now() + timedelta(days=days), max_uses=max_uses
+    )
+
+
+@transaction.atomic
+def revoke_invite(*, invite: Invite, by: User) -> None:
+    _require_owner(invite.lab, by)
+    Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def invite_problem(invite: Invite) -> str | None:
+    """Why this invite cannot be used now, in words for the person holding the link; None if it can."""
+    if invite.revoked_at is not None:
+        return "This invite was revoked. Ask the lab's owner for a new link."
+    if invite.expires_at <= timezone.now():
+        return "This invite has expired. Ask the lab's owner for a new link."
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return "This invite has been used as many times as it allows. Ask the lab's owner for a new link."
+    return None
+
+
+@transaction.atomic
+def accept_invite(*, token: str, user: User) -> Membership:
+    """Join the invite's lab. Already a member: nothing changes and no use is counted."""
+    invite = Invite.objects.select_for_update().select_related("lab").filter(token=token).first()
+    if invite is None:
+        raise LabRuleBroken("This invite link is not valid. Check that it was copied whole.")
+    existing = Membership.objects.filter(lab=invite.lab, user=user).first()
+    if existing is not None:
+        return existing
+    problem = invite_problem(invite)
+    if problem:
+        raise LabRuleBroken(problem)
+    Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
+    return Membership.objects.create(lab=invite.lab, user=user, role=Membership.Role.MEMBER)
+
+
+@transaction.atomic
+def remove_member(*, lab: Lab, member: User, by: User) -> None:
+    """An owner removes a member, or a member leaves (by == member). A lab never loses its last owner."""
+    if by.pk != member.pk:
+        _require_owner(lab, by)
+    membership = Membership.objects.select_for_update().filter(lab=lab, user=member).first()
+    if membership is None:
+        return  # already gone: a double click
+    if membership.role == Membership.Role.OWNER and _owner_count(lab) == 1:
+        raise LabRuleBroken(
+            "A lab needs an owner: hand over ownership to another member first."
+            if by.pk == member.pk
+            else "A lab needs an owner: this is its last one."
+        )
+    membership.delete()
+    Assignment.objects.filter(lab=lab, user=member).delete()  # their slice goes back to the pool
+
+
+@transaction.atomic
+def set_role(*, lab: Lab, member: User, role: str, by: User) -> Membership:
+    """Make a member an owner, or an owner a member (never the last owner)."""
+    _require_owner(lab, by)
+    if role not in Membership.Role.values:
+        raise LabRuleBroken(f"Unknown role {role!r}.")
+    membership = Membership.objects.select_for_update().get(lab=lab, user=member)
+    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER and _owner_count(lab) == 1:
+        raise LabRuleBroken("A lab needs an owner: make someone else owner first.")
+    Membership.objects.filter(pk=membership.pk).update(role=role)
+    membership.role = role
+    return membership
+
+
+@transaction.atomic
+def hand_over_ownership(*, lab: Lab, to: User, by: User) -> None:
+    """The owner makes another member owner and becomes a member."""
+    set_role(lab=lab, member=to, role=Membership.Role.OWNER, by=by)
+    set_role(lab=lab, member=by, role=Membership.Role.MEMBER, by=by)
+
+
+# --- Splitting a conference's papers between the lab's members -------------------------------------
+
+SPLIT_METHODS = {
+    "even": "Evenly, paper by paper",
+    "day": "By day: whole days to each member",
+    "session": "By session: whole sessions to each member",
+    "area": "By area or first keyword: whole topics to each member",
+}
+
+
+def _split_key(paper: Paper, method: str) -> object:
+    """The group a paper goes with: papers of one group go to one member."""
+    if method == "even":
+        return paper.pk
+    presentations = sorted(paper.presentations.all(), key=lambda p: (p.session.day is None, p.session.day, p.pk))
+    if method == "day":
+        return presentations[0].session.day if presentations else None
+    if method == "session":
+        return presentations[0].session_id if presentations else None
+    return paper.primary_area or (paper.keywords[0].lower() if paper.keywords else None)
+
+
+@transaction.atomic
+def split_papers(*, lab: Lab, conference, by: User, method: str, members: list[User]) -> dict[int, int]:
+    """
+    Give every paper of the conference to exactly one of `members`, keeping whole groups (days,
+    sessions, topics) together and the load even. A paper its assignee already triaged stays theirs,
+    so re-splitting never takes finished work away. Returns papers per member id.
+    """
+    _require_owner(lab, by)
+    if method not in SPLIT_METHODS:
+        raise LabRuleBroken(f"Unknown way to split: {method!r}.")
+    member_ids = set(Membership.objects.filter(lab=lab, user__in=members).values_list("user_id", flat=True))
+    if not member_ids:
+        raise LabRuleBroken("Choose at least one member of the lab to split the papers between.")
+    papers = list(
+        Paper.objects.filter(conference=conference).prefetch_related("presentations__session").order_by("title", "pk")
+    )
+    current = dict(Assignment.objects.filter(lab=lab, paper__conference=conference).values_list("paper_id", "user_id"))
+    triaged = set(
+        ReadingStatus.objects.filter(paper__conference=conference, user__memberships__lab=lab)
+        .exclude(state=ReadingStatus.State.UNSEEN)
+        .values_list("paper_id", "user_id")
+    )
+    load = dict.fromkeys(sorted(member_ids), 0)
+    owner_of: dict[int, int] = {}
+    groups: dict[object, list[Paper]] = {}
+    for paper in papers:
+        assignee = current.get(paper.pk)
+        if (paper.pk, assignee) in triaged:
+            # Finished work stays where it is, even with someone left out of this split.
+            owner_of[paper.pk] = assignee
+            if assignee in load:
+                load[assignee] += 1
+        else:
+            groups.setdefault(_split_key(paper, method), []).append(paper)
+    # Biggest groups first, each to the member with the least so far: an even load, groups kept whole.
+    # Papers with no group (no day, no topic) are spread one by one.
+    loose = groups.pop(None, [])
+    ordered = sorted(groups.values(), key=len, reverse=True) + [[paper] for paper in loose]
+    for group in ordered:
+        member_id = min(load, key=lambda user_id: (load[user_id], user_id))
+        for paper in group:
+            owner_of[paper.pk] = member_id
+        load[member_id] += len(group)
+    Assignment.objects.filter(lab=lab, paper__conference=conference).delete()
+    Assignment.objects.bulk_create(
+        [Assignment(lab=lab, paper_id=paper_id, user_id=user_id) for paper_id, user_id in owner_of.items()],
+        batch_size=1000,
+    )
+    return load
+
+
+@transaction.atomic
+def clear_split(*, lab: Lab, conference, by: User) -> None:
+    _require_owner(lab, by)
+    Assignment.objects.filter(lab=lab, paper__conference=conference).delete()
+
+
+@transaction.atomic
+def take_over_slice(*, lab: Lab, conference, from_user: User, by: User) -> int:
+    """A member takes over what another has not triaged yet of their slice. Returns how many papers."""
+    if not Membership.objects.filter(lab=lab, user=by).exists():
+        raise LabRuleBroken("Only a member of the lab can take over a slice.")
+    done = ReadingStatus.objects.filter(paper=OuterRef("paper"), user=from_user).exclude(state="")
+    untriaged = Assignment.objects.filter(lab=lab, paper__conference=conference, user=from_user).exclude(Exists(done))
+    return Assignment.objects.filter(pk__in=list(untriaged.values_list("pk", flat=True))).update(user=by)
+
+
+@transaction.atomic
+def swap_slices(*, lab: Lab, conference, with_user: User, by: User) -> None:
+    """Two members exchange their slices of the conference (both whole)."""
+    if not Membership.objects.filter(lab=lab, user=with_user).exists():
+        raise LabRuleBroken("You can only swap with a member of the lab.")
+    mine = list(Assignment.objects.filter(lab=lab, paper__conference=conference, user=by).values_list("pk", flat=True))
+    theirs = list(
+        Assignment.objects.filter(lab=lab, paper__conference=conference, user=with_user).values_list("pk", flat=True)
+    )
+    Assignment.objects.filter(pk__in=mine).update(user=with_user)
+    Assignment.objects.filter(pk__in=theirs).update(user=by)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from papers.views import accounts, dashboard, labs, notes, paper_page, papers, system, triage
+from papers.views import accounts, dashboard, labs, notes, paper_page, papers, split, system, triage
 
 paper_urls = [
     path("", paper_page.paper_detail, name="paper_detail"),
@@ -20,6 +20,11 @@ conference_urls = [
     path("triage/", triage.triage, name="triage"),
     path("triage/decide/", triage.triage_decide, name="triage_decide"),
     path("triage/undo/", triage.triage_undo, name="triage_undo"),
+    path("split/", split.split, name="split"),
+    path("split/create/", split.split_create, name="split_create"),
+    path("split/clear/", split.split_clear, name="split_clear"),
+    path("split/take/<int:user_id>/", split.split_take_over, name="split_take_over"),
+    path("split/swap/<int:user_id>/", split.split_swap, name="split_swap"),
 ]
 
 urlpatterns = [
@@ -30,6 +35,15 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", labs.home, name="home"),
+    path("labs/", labs.lab_switcher, name="lab_switcher"),
+    path("labs/new/", labs.lab_new, name="lab_new"),
+    path("join/<str:token>/", labs.join, name="join"),
     path("labs/<slug:lab_slug>/", labs.lab_detail, name="lab_detail"),
+    path("labs/<slug:lab_slug>/invite/", labs.invite_create, name="invite_create"),
+    path("labs/<slug:lab_slug>/invites/<int:invite_id>/revoke/", labs.invite_revoke, name="invite_revoke"),
+    path("labs/<slug:lab_slug>/members/<int:user_id>/remove/", labs.member_remove, name="member_remove"),
+    path("labs/<slug:lab_slug>/members/<int:user_id>/role/", labs.member_role, name="member_role"),
+    path("labs/<slug:lab_slug>/members/<int:user_id>/hand-over/", labs.ownership_hand_over, name="ownership_hand_over"),
+    path("labs/<slug:lab_slug>/leave/", labs.lab_leave, name="lab_leave"),
     path("labs/<slug:lab_slug>/<slug:conference_slug>/", include(conference_urls)),
 ]

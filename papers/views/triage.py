@@ -5,21 +5,21 @@ URL asks for another state), decided with a key, a click or a tap, with an undo 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from papers import services
 from papers.access import get_conference_for_member
-from papers.filters import SORT_CHOICES, STATE_CHOICES, PaperFilter
-from papers.forms import SUMMARY_MAX_LENGTH
+from papers.filters import STATE_CHOICES, PaperFilter, active_filters
+from papers.forms import SUMMARY_MAX_LENGTH, NoteEditForm, TriageDecisionForm, TriageUndoForm, first_error
 from papers.latex import latex_to_text
 from papers.models import Conference, Lab, Paper, ReadingStatus, User
 
@@ -28,8 +28,6 @@ DEFAULT_STATE = "unseen"
 UNDO_DEPTH = 50
 
 State = ReadingStatus.State
-ACTION_STATES = {"skip": State.SKIPPED, "shortlist": State.SHORTLISTED, "reading": State.READING, "read": State.READ}
-STAR_ACTIONS = {"star": True, "unstar": False}
 DONE = {
     "skip": "Skipped",
     "shortlist": "Shortlisted",
@@ -38,44 +36,75 @@ DONE = {
     "star": "Starred",
     "unstar": "Unstarred",
 }
-# How a state reads in the description of the queue: before the noun ("unseen posters") or after it.
-STATE_BEFORE = {"unseen": "unseen", "skipped": "skipped", "shortlisted": "shortlisted"}
-STATE_AFTER = {"reading": "I am reading", "read": "I have read"}
+# The head of the queue's description; the other filters follow as the list's chips name them.
+STATE_PHRASES = {
+    "": "All papers",
+    "unseen": "Unseen papers",
+    "skipped": "Skipped papers",
+    "shortlisted": "Shortlisted papers",
+    "reading": "Papers I am reading",
+    "read": "Papers I have read",
+}
 
 
-@dataclass
+class Row(NamedTuple):
+    """One filtered paper, in the list's order: is it in the queue (my chosen state), have I triaged it."""
+
+    pk: int
+    forum_id: str
+    queued: bool
+    triaged: bool
+
+
 class Queue:
-    """The inbox's papers in the list's order, and the set the progress bar counts (the same without the state)."""
+    """
+    The inbox's papers: the list's filters (the scope, which the progress bar counts) and, within them,
+    the queue (the scope in my chosen state). Nothing is read until it is needed, and the scope's rows
+    are read once per request.
+    """
 
-    params: QueryDict  # the filters as the URL gives them, without the inbox's own `at`
-    state: str  # "unseen", a ReadingStatus state, or "" for any
-    filters: PaperFilter  # every filter but the state
-    scope: QuerySet  # the filtered papers, whatever my triage
-    papers: QuerySet  # the queue: the scope in my chosen state
-
-    @classmethod
-    def from_query(cls, data: QueryDict, *, lab: Lab, user: User, conference: Conference) -> Queue:
-        params = data.copy()
+    def __init__(self, data: QueryDict, *, lab: Lab, user: User, conference: Conference) -> None:
+        self.params = data.copy()  # the filters as the URL gives them, without the inbox's own `at`
         for own in ("at", "page"):
-            params.pop(own, None)
-        state = params.get("state", DEFAULT_STATE)
-        if state not in dict(STATE_CHOICES):
-            state = ""  # an unknown state filters nothing, as on the list
-        # One FilterSet (its queries once) serves both sets: the state is applied with its own method.
-        others = params.copy()
+            self.params.pop(own, None)
+        state = self.params.get("state", DEFAULT_STATE)
+        self.state = state if state in dict(STATE_CHOICES) else ""  # an unknown state filters nothing, as on the list
+        self.lab, self.user, self.conference = lab, user, conference
+
+    @cached_property
+    def filters(self) -> PaperFilter:
+        """Every filter but the state, which the rows apply with the FilterSet's own method."""
+        others = self.params.copy()
         others.pop("state", None)
-        papers = Paper.objects.for_conference(conference)
-        filters = PaperFilter(others, queryset=papers, lab=lab, user=user, conference=conference)
-        scope = filters.qs
-        queue = filters.filter_state(scope, "state", state) if state else scope
-        return cls(params=params, state=state, filters=filters, scope=scope, papers=queue)
+        papers = Paper.objects.for_conference(self.conference)
+        return PaperFilter(others, queryset=papers, lab=self.lab, user=self.user, conference=self.conference)
+
+    @cached_property
+    def rows(self) -> list[Row]:
+        return self._read(self.filters.qs)
+
+    def _read(self, scope: QuerySet) -> list[Row]:
+        # filter_state on the one paper of each row: the list's rule for a state, not a copy of it.
+        if self.state:
+            this_paper = Paper.objects.filter(pk=OuterRef("pk"))
+            queued = Exists(self.filters.filter_state(this_paper, "state", self.state))
+        else:
+            queued = Value(True)
+        triaged = Exists(ReadingStatus.objects.filter(paper=OuterRef("pk"), user=self.user).exclude(state=State.UNSEEN))
+        rows = scope.annotate(in_queue=queued, triaged_by_me=triaged)
+        return [Row(*values) for values in rows.values_list("pk", "forum_id", "in_queue", "triaged_by_me")]
+
+    def reread(self, paper: Paper) -> None:
+        """After my decision on a paper: its row again (it may have left the queue, even the scope), not all."""
+        if "rows" not in self.__dict__:
+            return  # not read yet: it will be read as it is now
+        fresh = {row.pk: row for row in self._read(self.filters.qs.filter(pk=paper.pk))}
+        self.rows = [fresh.get(row.pk) if row.pk == paper.pk else row for row in self.rows]
+        self.rows = [row for row in self.rows if row is not None]
 
     @property
-    def effective_params(self) -> QueryDict:
-        """The filters with the default state spelled out: the list shows the same papers with these."""
-        params = self.params.copy()
-        params.setdefault("state", DEFAULT_STATE)
-        return params
+    def queued(self) -> list[Row]:
+        return [row for row in self.rows if row.queued]
 
     def next_after(self, paper: Paper) -> str | None:
         """
@@ -83,44 +112,25 @@ class Queue:
         counts as queued even once it has left the queue, so that a repeated submit moves on to the
         same paper as the first did.
         """
-        queued = set(self.papers.values_list("pk", flat=True)) | {paper.pk}
-        order = [forum_id for pk, forum_id in self.scope.values_list("pk", "forum_id") if pk in queued]
+        order = [row.forum_id for row in self.rows if row.queued or row.pk == paper.pk]
         if paper.forum_id not in order:
             return None
         position = order.index(paper.forum_id)
         return order[position + 1] if position + 1 < len(order) else None
 
-    def describe(self, *, with_state: bool = True, count: int = 2) -> str:
-        """The filters in words, e.g. "unseen spotlights on Tue 7 May"."""
-        data = self.filters.form.cleaned_data
-        state = self.state if with_state else ""
-        tier = data.get("tier")
-        noun = Paper.Tier(tier).label.lower() if tier else "paper"
-        words = [STATE_BEFORE[state]] if state in STATE_BEFORE else []
-        words.append(noun if count == 1 else f"{noun}s")
-        if day := data.get("day"):
-            words.append(f"on {dict(self.filters.filters['day'].extra['choices']).get(day, day)}")
-        if session := data.get("session"):
-            words.append(f"in “{session.title}”")
-        if area := data.get("area"):
-            words.append(f"in {area}")
-        if keyword := (data.get("keyword") or "").strip():
-            words.append(f"with the keyword “{keyword}”")
-        if query := (data.get("q") or "").strip():
-            words.append(f"matching “{query}”")
-        if starred := data.get("starred"):
-            words.append("starred by me" if starred == "me" else "starred by someone in the lab")
-        if data.get("notes"):
-            words.append("with notes")
-        if data.get("unseen_by_lab"):
-            words.append("that no one in the lab has triaged")
-        if state in STATE_AFTER:
-            words.append(STATE_AFTER[state])
-        phrase = " ".join(words)
-        sort = data.get("sort")
+    @cached_property
+    def filter_words(self) -> str:
+        """The filters in use as the list's chips show them, e.g. "Tier: Spotlight · Day: Tue 7 May"."""
+        return " · ".join(f"{label}: {shown}" for label, shown, _ in active_filters(self.filters))
+
+    def describe(self) -> str:
+        """The queue in words, e.g. "Unseen papers · Tier: Spotlight · Day: Tue 7 May · Sort: Schedule time"."""
+        words = [STATE_PHRASES[self.state], self.filter_words]
+        sort = self.filters.form.cleaned_data.get("sort")
         if sort and sort != self.filters.default_sort:
-            phrase += f", sorted by {dict(SORT_CHOICES)[sort].lower()}"
-        return phrase
+            field = self.filters.form["sort"]
+            words.append(f"{field.label}: {dict(field.field.choices)[sort]}")
+        return " · ".join(word for word in words if word)
 
 
 def _inbox_url(lab: Lab, conference: Conference, params: QueryDict, *, at: str | None = None) -> str:
@@ -147,53 +157,81 @@ def _title(paper: Paper) -> str:
     return f"“{latex_to_text(paper.title)}”"
 
 
+def _one_liner(lab: Lab, conference: Conference, paper: Paper) -> dict:
+    """
+    The card's one-liner box. My one-liner may be private or shared with another of my labs: saving it
+    here edits it where it is (its visibility as the note editor would preselect it), it never moves it.
+    """
+    note = paper.signals.my_summary
+    if note is None:
+        url = reverse("note_add", args=[lab.slug, conference.slug, paper.forum_id])
+        return {"summary": None, "summary_url": url, "summary_audience": "the lab sees it"}
+    url = reverse("note_edit", args=[lab.slug, conference.slug, paper.forum_id, note.pk])
+    return {
+        "summary": note,
+        "summary_url": url,
+        "summary_visibility": NoteEditForm(lab=lab, note=note)["visibility"].value(),
+        "summary_audience": "private" if note.is_private else f"shared with {note.lab.name}",
+    }
+
+
 def _context(
     request: HttpRequest, lab: Lab, conference: Conference, queue: Queue, *, at: str | None, notice: str
 ) -> dict:
-    user = request.user
-    rows = list(queue.papers.values_list("pk", "forum_id"))
-    forum_ids = [forum_id for _, forum_id in rows]
+    queued = queue.queued
+    forum_ids = [row.forum_id for row in queued]
     index = forum_ids.index(at) if at in forum_ids else 0
     paper = None
-    if rows:
-        paper = Paper.objects.filter(pk=rows[index][0]).with_presentations().with_lab_signals(lab=lab, user=user).get()
+    if queued:
+        papers = Paper.objects.filter(pk=queued[index].pk).with_presentations()
+        paper = papers.with_lab_signals(lab=lab, user=request.user).get()
         paper.conference = conference
-    mine = ReadingStatus.objects.filter(paper=OuterRef("pk"), user=user).exclude(state=State.UNSEEN)
-    progress = queue.scope.aggregate(total=Count("pk"), triaged=Count("pk", filter=Q(Exists(mine))))
-    total, triaged = progress["total"], progress["triaged"]
+    total, triaged = len(queue.rows), sum(row.triaged for row in queue.rows)
     without_state = queue.params.copy()
     without_state["state"] = ""
     list_url = reverse("paper_list", args=[lab.slug, conference.slug])
     list_all = queue.params.copy()
     list_all.pop("state", None)
     filters = queue.params
+    stack = request.session.get(_undo_key(lab, conference), [])
     return {
         "lab": lab,
         "conference": conference,
         "paper": paper,
         "state": queue.state,
         "state_word": dict(STATE_CHOICES).get(queue.state, "").lower(),
-        "has_filters": bool(list_all),
+        "filter_words": queue.filter_words,
         "my_state_label": State(paper.signals.my_state).label if paper else "",
-        "description": capfirst(queue.describe()) if queue.state else f"All {queue.describe()}",
-        "scope_description": queue.describe(with_state=False, count=total),
+        "description": queue.describe(),
         "position": index + 1,
-        "queue_size": len(rows),
+        "queue_size": len(queued),
         "total": total,
         "triaged": triaged,
         "progress_text": f"{triaged:,} of {total:,} triaged",
         "notice": notice,
+        # The undo button names the change it undoes: a second click sent before the page changed
+        # (no JavaScript) no longer matches, and undoes nothing more.
+        "undo_forum_id": stack[-1]["forum_id"] if stack else "",
+        "undo_depth": len(stack),
         "summary_max_length": SUMMARY_MAX_LENGTH,
+        **(_one_liner(lab, conference, paper) if paper else {}),
         "here_url": _inbox_url(lab, conference, filters, at=paper.forum_id if paper else None),
         "previous_url": _inbox_url(lab, conference, filters, at=forum_ids[index - 1]) if index > 0 else "",
-        "next_url": _inbox_url(lab, conference, filters, at=forum_ids[index + 1]) if index + 1 < len(rows) else "",
+        "next_url": _inbox_url(lab, conference, filters, at=forum_ids[index + 1]) if index + 1 < len(queued) else "",
         "decide_url": _with_query(reverse("triage_decide", args=[lab.slug, conference.slug]), filters),
         "undo_url": _with_query(reverse("triage_undo", args=[lab.slug, conference.slug]), filters),
-        "list_url": _with_query(list_url, queue.effective_params),
+        "list_url": _with_query(list_url, _with_default_state(queue.params)),
         "list_all_url": _with_query(list_url, list_all),
         "any_state_url": _inbox_url(lab, conference, without_state),
         "unfiltered_url": reverse("triage", args=[lab.slug, conference.slug]),
     }
+
+
+def _with_default_state(params: QueryDict) -> QueryDict:
+    """The filters with the default state spelled out: the list shows the same papers with these."""
+    params = params.copy()
+    params.setdefault("state", DEFAULT_STATE)
+    return params
 
 
 def _render(request: HttpRequest, context: dict) -> HttpResponse:
@@ -203,10 +241,19 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 def _after_post(
-    request: HttpRequest, lab: Lab, conference: Conference, queue: Queue, *, at: str | None, notice: str
+    request: HttpRequest,
+    lab: Lab,
+    conference: Conference,
+    queue: Queue,
+    *,
+    at: str | None,
+    notice: str,
+    changed: Paper | None = None,
 ) -> HttpResponse:
     """htmx: the next card, its URL in the address bar. Without JavaScript: back to the inbox (303)."""
     if request.htmx:
+        if changed is not None:
+            queue.reread(changed)
         context = _context(request, lab, conference, queue, at=at, notice=notice)
         response = _render(request, context)
         response["HX-Push-Url"] = context["here_url"]
@@ -220,7 +267,7 @@ def _after_post(
 @vary_on_headers("HX-Request")
 def triage(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
-    queue = Queue.from_query(request.GET, lab=lab, user=request.user, conference=conference)
+    queue = Queue(request.GET, lab=lab, user=request.user, conference=conference)
     notice = request.session.pop(_notice_key(lab, conference), "")
     return _render(request, _context(request, lab, conference, queue, at=request.GET.get("at"), notice=notice))
 
@@ -229,45 +276,34 @@ def triage(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpRes
 @login_required
 def triage_decide(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
-    action = request.POST.get("action", "")
-    if action not in ACTION_STATES and action not in STAR_ACTIONS:
-        return HttpResponseBadRequest(f"action must be one of: {', '.join([*ACTION_STATES, *STAR_ACTIONS])}.")
-    paper = get_object_or_404(Paper, conference=conference, forum_id=request.POST.get("paper", ""))
-    user = request.user
-    queue = Queue.from_query(request.GET, lab=lab, user=user, conference=conference)
-
-    before = ReadingStatus.objects.filter(user=user, paper=paper).first()
-    if action in STAR_ACTIONS:
-        # A star is not a triage decision: the same card stays, star on.
-        after = services.set_star(user=user, paper=paper, starred=STAR_ACTIONS[action])
-        at = paper.forum_id
-    else:
-        at = queue.next_after(paper)
-        after = services.set_state(user=user, paper=paper, state=ACTION_STATES[action])
-    # A repeated submit changes nothing, so it leaves nothing to undo either.
-    if before is None or (before.state, before.starred) != (after.state, after.starred):
+    form = TriageDecisionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    action = form.cleaned_data["action"]
+    paper = get_object_or_404(Paper, conference=conference, forum_id=form.cleaned_data["paper"])
+    queue = Queue(request.GET, lab=lab, user=request.user, conference=conference)
+    # A star is not a triage decision: the same card stays. A decision moves on to the paper that came
+    # after this one, so the queue is read before the decision changes it.
+    at = paper.forum_id if action in services.TRIAGE_ACTION_STARS else queue.next_after(paper)
+    record = services.triage_decide(user=request.user, paper=paper, action=action)
+    if record is not None:  # a repeated submit changes nothing, so it leaves nothing to undo either
         stack = request.session.get(_undo_key(lab, conference), [])
-        stack.append(
-            {
-                "forum_id": paper.forum_id,
-                "state": before.state if before else State.UNSEEN,
-                "starred": before.starred if before else False,
-                "existed": before is not None,
-            }
-        )
-        request.session[_undo_key(lab, conference)] = stack[-UNDO_DEPTH:]
+        request.session[_undo_key(lab, conference)] = [*stack, record][-UNDO_DEPTH:]
     notice = f"{DONE[action]}: {_title(paper)}."
-    return _after_post(request, lab, conference, queue, at=at, notice=notice)
+    return _after_post(request, lab, conference, queue, at=at, notice=notice, changed=paper)
 
 
 @require_POST
 @login_required
 def triage_undo(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
-    queue = Queue.from_query(request.GET, lab=lab, user=request.user, conference=conference)
+    form = TriageUndoForm(request.POST)
+    form.is_valid()  # every field is optional: one that does not validate is left out, and matches nothing
+    asked = form.cleaned_data
+    queue = Queue(request.GET, lab=lab, user=request.user, conference=conference)
     stack = request.session.get(_undo_key(lab, conference), [])
-    at = request.POST.get("paper") or None  # with nothing to undo, the card stays
-    if not stack:
+    at = asked.get("paper") or None  # with nothing to undo, the card stays
+    if not stack or (stack[-1]["forum_id"], len(stack)) != (asked.get("undo"), asked.get("depth")):
         notice = "Nothing to undo."
     else:
         record = stack.pop()
@@ -276,13 +312,7 @@ def triage_undo(request: HttpRequest, lab_slug: str, conference_slug: str) -> Ht
         if paper is None:
             notice = "Nothing to undo: that paper is no longer in the programme."
         else:
-            services.restore_status(
-                user=request.user,
-                paper=paper,
-                state=record["state"],
-                starred=record["starred"],
-                existed=record["existed"],
-            )
+            services.triage_undo(user=request.user, paper=paper, record=record)
             at = paper.forum_id
             notice = f"Undone: {_title(paper)} is back as it was."
     return _after_post(request, lab, conference, queue, at=at, notice=notice)

@@ -45,6 +45,22 @@
     clearTimeout(box.hideTimer);
     box.hideTimer = setTimeout(function () { box.hidden = true; }, 6000);
   }
+  // Forms that undo something ask first; buttons that copy a link copy it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    (navigator.clipboard ? navigator.clipboard.writeText(field.value) : Promise.reject()).then(
+      function () { button.textContent = "Copied"; },
+      function () { document.execCommand("copy"); button.textContent = "Copied"; }
+    );
+  });
   document.addEventListener("htmx:responseError", function (event) {
     toast("Not saved: the server answered " + event.detail.xhr.status + ". Reload the page and try again.");
   });

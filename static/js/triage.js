@@ -1,13 +1,17 @@
 /*
  * The triage inbox's keys. A key clicks the button or link on the page that carries it in data-key
  * (or focuses the field that does), so a key, a click, a tap and a form posted without JavaScript all
- * go the same way. Keys are ignored while typing and with Ctrl, Meta or Alt held.
+ * go the same way. Keys are ignored while typing and with Ctrl, Meta or Alt held; Shift and Caps Lock
+ * do not matter ("L" is "l").
  *
  * The card's htmx swaps use settle:0ms: htmx wires up swapped-in forms when it settles, and a key
  * pressed in between would post the form natively.
  */
 (function () {
   "use strict";
+
+  var BUSY_HINT = "Still loading: that key did nothing. Press it again when the paper shows.";
+  var busyTimer = null;
 
   function inbox() {
     return document.querySelector("[data-inbox]");
@@ -25,6 +29,11 @@
 
   function isField(element) {
     return element.tagName === "INPUT" || element.tagName === "TEXTAREA";
+  }
+
+  // A letter in either case is the same key; anything else ("?", "ArrowLeft", "Escape") is as it is.
+  function keyOf(event) {
+    return event.key.length === 1 ? event.key.toLowerCase() : event.key;
   }
 
   function target(root, key) {
@@ -47,6 +56,22 @@
     return false;
   }
 
+  // A key pressed while the card loads is not kept for the next paper, which the reader has not seen
+  // yet: it is dropped, and the reader is told so.
+  function sayBusy(root) {
+    var hint = root.querySelector("[data-inbox-busy]");
+    if (!hint) return;
+    hint.textContent = BUSY_HINT;
+    clearTimeout(busyTimer);
+    busyTimer = setTimeout(function () { hint.textContent = ""; }, 3000);
+  }
+
+  function clearBusy() {
+    var hint = document.querySelector("[data-inbox-busy]");
+    if (hint && hint.textContent) hint.textContent = "";
+    clearTimeout(busyTimer);
+  }
+
   document.addEventListener("keydown", function (event) {
     var root = inbox();
     if (!root || event.defaultPrevented || event.isComposing) return;
@@ -59,11 +84,17 @@
       if (closeHelp()) event.preventDefault();
       return;
     }
-    // Holding a key down, or pressing on while the next paper loads, must not triage papers unseen.
-    if (event.repeat || root.querySelector(".htmx-request")) return;
-    var element = target(root, event.key);
+    // Holding a key down must not triage papers unseen.
+    if (event.repeat) return;
+    var element = target(root, keyOf(event));
     if (!element) return;
     event.preventDefault();
+    var card = document.getElementById("inbox-card");
+    if (card && card.contains(element) && root.querySelector(".htmx-request")) {
+      sayBusy(root);
+      return;
+    }
+    clearBusy();
     if (isField(element)) {
       element.focus();
       return;
@@ -84,6 +115,35 @@
     if (active && active !== document.body && document.body.contains(active)) return;
     var title = document.getElementById("inbox-title");
     if (title) title.focus({ preventScroll: true });
+  });
+
+  // The one-liner box posts to the notes' own views (note_add, note_edit), which answer with a part of
+  // the paper page: none of it belongs here. Once saved, the card is loaded again, so that the box shows
+  // the note as it now is (its version, who sees it), and the keys work again (htmx would keep the focus
+  // in the box); when refused, the draft stays with the reason.
+  function refusal(xhr) {
+    if (xhr.status >= 400) return "Not saved: the server answered " + xhr.status + ". Reload and try again.";
+    var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var error = answer.querySelector("[role=alert], .errorlist");
+    return error ? error.textContent.trim() : "";
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("[data-inbox-summary]")) return;
+    event.detail.shouldSwap = false;
+    var problem = refusal(event.detail.xhr);
+    if (problem) {
+      form.querySelector("[data-inbox-summary-status]").textContent = problem;
+      return;
+    }
+    var swap = { target: "#inbox-card", swap: "outerHTML settle:0ms" };
+    window.htmx.ajax("GET", form.getAttribute("data-card-url"), swap).then(function () {
+      var status = document.querySelector("[data-inbox-summary-status]");
+      if (status) status.textContent = "Saved.";
+      var title = document.getElementById("inbox-title");
+      if (title) title.focus({ preventScroll: true });
+    });
   });
 
   function init() {

@@ -2,7 +2,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
-from papers.models import Membership, ReadingStatus
+from papers.models import Membership, Note, ReadingStatus
 from tests.conftest import PASSWORD
 from tests.factories import (
     ConferenceFactory,
@@ -57,10 +57,14 @@ def test_member_triages_five_papers_with_the_keyboard_and_undoes_one(live_server
         PresentationFactory(paper=paper, session=session, poster_position=f"#{100 + number}")
         papers.append(paper)
 
+    mine = Note.objects.create(paper=papers[5], author=user, lab=None, kind="summary", body="Only for me.")
+
     page.goto(f"{live_server.url}/labs/vision/iclr-2024/triage/")
     page.get_by_label("Username").fill("max")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/triage/")
+    page.wait_for_load_state("load")  # the keys are in a deferred script: a key pressed before it runs is lost
 
     native_posts = []
     page.on(
@@ -78,12 +82,30 @@ def test_member_triages_five_papers_with_the_keyboard_and_undoes_one(live_server
         page.keyboard.press(key)
         expect(title).to_have_text(then_title)
 
-    press("l", TITLES[1])  # shortlist
-    press("x", TITLES[2])  # skip
+    press("Shift+L", TITLES[1])  # shortlist: a capital letter is the same key
+    press("X", TITLES[2])  # skip (as with Caps Lock on)
     page.keyboard.press("s")  # star: the card stays, star on
     expect(page.get_by_role("button", name="Starred")).to_have_attribute("aria-pressed", "true")
     expect(title).to_have_text(TITLES[2])
-    press("r", TITLES[3])  # read
+
+    # A key pressed while the next paper loads does nothing to that paper, unseen: a toast says so.
+    held = []
+
+    def deciding(url: str) -> bool:
+        return "/triage/decide/" in url
+
+    page.route(deciding, lambda route: held.append(route))
+    page.keyboard.press("r")  # read: its answer is held back
+    expect(page.locator("form.htmx-request")).to_have_count(1)
+    page.keyboard.press("l")
+    busy = page.locator("[data-inbox-busy]")
+    expect(busy).to_have_text("Still loading: that key did nothing. Press it again when the paper shows.")
+    expect(busy).to_be_visible()
+    screenshot("inbox-busy")
+    held[0].continue_()
+    page.unroute(deciding)
+    expect(title).to_have_text(TITLES[3])
+    assert not ReadingStatus.objects.filter(user=user, paper=papers[3]).exists()
     press("ArrowRight", TITLES[4])  # shortlist
     press("ArrowLeft", TITLES[5])  # skip
     expect(progress).to_have_text("5 of 8 triaged")
@@ -95,7 +117,6 @@ def test_member_triages_five_papers_with_the_keyboard_and_undoes_one(live_server
     expect(progress).to_have_text("4 of 8 triaged")
     expect(page).to_have_url(f"{live_server.url}/labs/vision/iclr-2024/triage/?at=paper4")
 
-    assert native_posts == []  # every decision went through htmx, none reloaded the page
     rows = sorted(ReadingStatus.objects.filter(user=user).values_list("paper__forum_id", "state", "starred"))
     assert rows == [
         ("paper0", "shortlisted", False),
@@ -114,10 +135,41 @@ def test_member_triages_five_papers_with_the_keyboard_and_undoes_one(live_server
     expect(summary).not_to_be_focused()
     expect(title).to_have_text(TITLES[4])
 
-    # j and k move through the queue without deciding.
+    # My one-liner is saved in place, and the card says who sees it.
+    summary.press("Enter")
+    expect(page.locator("[data-inbox-summary-status]")).to_have_text("Saved.")
+    expect(page.locator(".inbox-summary__label")).to_contain_text("My one-liner (shared with Vision Lab)")
+    expect(summary).to_have_value("Sparse kernels")
+    expect(title).to_have_text(TITLES[4])
+    added = Note.objects.get(author=user, paper=papers[4])
+    assert (added.kind, added.body, added.lab) == ("summary", "Sparse kernels", lab)
+
+    # j and k move through the queue without deciding. My private one-liner stays private when edited here.
     press("j", TITLES[5])
+    expect(page.locator(".inbox-summary__label")).to_contain_text("My one-liner (private)")
+    expect(summary).to_have_value("Only for me.")
+    summary.fill("Still only for me.")
+    summary.press("Enter")
+    expect(page.locator("[data-inbox-summary-status]")).to_have_text("Saved.")
+    expect(summary).to_have_value("Still only for me.")
+    expect(page.locator(".inbox-summary__label")).to_contain_text("My one-liner (private)")
+    mine.refresh_from_db()
+    assert (mine.body, mine.lab, mine.version) == ("Still only for me.", None, 2)
+    # Changed elsewhere since the card was drawn: the edit is refused, and the draft stays with the reason.
+    Note.objects.filter(pk=mine.pk).update(body="From my phone.", version=3)
+    summary.focus()
+    summary.fill("From my laptop.")
+    summary.press("Enter")
+    expect(page.locator("[data-inbox-summary-status]")).to_have_text(
+        "This note was changed elsewhere since you opened it; your edit was not saved."
+    )
+    expect(summary).to_have_value("From my laptop.")
+    mine.refresh_from_db()
+    assert (mine.body, mine.lab, mine.version) == ("From my phone.", None, 3)
+    page.keyboard.press("Escape")
     press("k", TITLES[4])
     assert ReadingStatus.objects.filter(user=user).count() == 4
+    assert native_posts == []  # every decision and note went through htmx, none reloaded the page
     screenshot("inbox")
 
     page.keyboard.press("?")

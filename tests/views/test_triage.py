@@ -1,11 +1,16 @@
 import datetime as dt
+import html as htmllib
+import re
 
 import pytest
 from django.urls import reverse
 
-from papers.models import ReadingStatus
+from papers import services
+from papers.forms import TRIAGE_ACTIONS
+from papers.models import Note, ReadingStatus
 from papers.views.triage import UNDO_DEPTH
 from tests.factories import (
+    LabFactory,
     MembershipFactory,
     NoteFactory,
     PaperFactory,
@@ -42,6 +47,27 @@ def status_rows(user):
     return sorted(
         (s.paper.title, s.state, s.starred) for s in ReadingStatus.objects.filter(user=user).select_related("paper")
     )
+
+
+def undo_stack(client, lab, conference):
+    return client.session.get(f"triage-undo-{lab.pk}-{conference.pk}", [])
+
+
+def undo_fields(client, lab, conference, paper=""):
+    """What the undo button on a freshly drawn card posts: the last change and the stack's depth."""
+    stack = undo_stack(client, lab, conference)
+    return {"undo": stack[-1]["forum_id"] if stack else "", "depth": len(stack), "paper": paper}
+
+
+def summary_form(page: str) -> tuple[str, dict]:
+    """The card's one-liner form as a browser would post it unchanged: its action and its fields."""
+    form = re.search(r'<form class="inbox-summary".*?</form>', page, re.S).group(0)
+    action = htmllib.unescape(re.search(r' action="([^"]*)"', form).group(1))
+    fields = {
+        name: htmllib.unescape(value) for name, value in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form)
+    }
+    fields["body"] = htmllib.unescape(re.search(r'name="body" type="text" value="([^"]*)"', form).group(1))
+    return action, fields
 
 
 # --- The queue ---------------------------------------------------------------------------------------
@@ -100,22 +126,38 @@ def test_filters_narrow_the_queue_and_are_described(member_client, lab, conferen
     assert spotlights.context["paper"] == spot_wed  # title order, as on the list
     html = on_tuesday.content.decode()
     assert on_tuesday.context["queue_size"] == 1 and on_tuesday.context["paper"] == spot_tue
-    assert '<strong class="inbox-filters">Unseen spotlights on Tue 7 May</strong>' in html
+    assert '<strong class="inbox-filters">Unseen papers · Tier: Spotlight · Day: Tue 7 May</strong>' in html
     list_url = reverse("paper_list", args=[lab.slug, conference.slug])
     assert f'<a href="{list_url}?tier=spotlight&amp;day=2024-05-07&amp;state=unseen">See them as a list</a>' in html
 
 
-def test_other_filters_and_a_sort_are_described_in_words(member_client, member, lab, conference):
+def test_other_filters_and_a_sort_are_described_as_the_lists_chips_name_them(member_client, member, lab, conference):
     paper = PaperFactory(conference=conference, title="Diffusion models", keywords=["diffusion"], tier="oral")
     ReadingStatusFactory(user=member, paper=paper, state="read", starred=True)
+    NoteFactory(paper=paper, author=member, lab=lab)
 
-    query = "tier=oral&keyword=diffusion&q=models&starred=me&state=read&sort=schedule"
-    html = member_client.get(inbox(lab, conference, query)).content.decode()
+    query = "tier=oral&keyword=diffusion&q=models&starred=me&notes=on&state=read&sort=schedule"
+    response = member_client.get(inbox(lab, conference, query))
 
+    assert response.context["paper"] == paper
     assert (
-        '<strong class="inbox-filters">Orals with the keyword “diffusion” matching “models” starred by me '
-        "I have read, sorted by schedule time</strong>"
-    ) in html
+        '<strong class="inbox-filters">Papers I have read · Search: models · Tier: Oral · Keyword: diffusion · '
+        "Stars: Starred by me · Has notes: yes · Sort: Schedule time</strong>"
+    ) in response.content.decode()
+
+
+def test_the_inbox_describes_the_filters_with_the_same_words_as_the_lists_chips(member_client, lab, conference):
+    session = SessionFactory(conference=conference, title="Poster Session 3")
+    paper = PaperFactory(conference=conference, primary_area="generative models")
+    PresentationFactory(paper=paper, session=session)
+    query = f"area=generative+models&session={session.pk}&unseen_by_lab=on&state="
+
+    inbox_html = member_client.get(inbox(lab, conference, query)).content.decode()
+    list_page = member_client.get(f"{reverse('paper_list', args=[lab.slug, conference.slug])}?{query}")
+
+    chips = " · ".join(f"{label}: {shown}" for label, shown, _ in list_page.context["active_filters"])
+    assert chips == "Session: Poster Session 3 · Area: generative models · Not seen by anyone in the lab: yes"
+    assert f'<strong class="inbox-filters">All papers · {chips}</strong>' in inbox_html
 
 
 @pytest.mark.parametrize("sort", ["relevance", "stars", "schedule", "title"])
@@ -214,7 +256,7 @@ def test_card_shows_the_paper_sessions_in_conference_time_and_my_signals(member_
     )
     assert f"<span>Me: {mine}</span>" in html
     assert '<span class="inbox-mine__lab">Lab: ' in html and "1 note</span>" in html
-    assert 'value="Registers soak up attention artefacts."' in html
+    assert 'name="body" type="text" value="Registers soak up attention artefacts."' in html
     assert 'name="action" value="unstar"' in html and 'name="action" value="star"' not in html
     assert (
         'href="https://openreview.net/pdf?id=2dnO3LLiJ1" target="_blank" rel="noopener noreferrer" data-key="o"' in html
@@ -230,15 +272,116 @@ def test_title_latex_is_shown_as_text_and_everything_is_escaped(member_client, l
     assert "<img src=x" not in html and "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_one_liner_form_posts_a_lab_summary_and_comes_back_here(member_client, lab, conference, paper):
+# --- My one-liner ------------------------------------------------------------------------------------
+
+
+def test_without_a_one_liner_the_box_adds_one_the_lab_sees_and_comes_back_here(member_client, lab, conference, paper):
     html = member_client.get(inbox(lab, conference, "tier=oral")).content.decode()
     note_add = reverse("note_add", args=[lab.slug, conference.slug, paper.forum_id])
-    assert f'<form class="inbox-summary" method="post" action="{note_add}">' in html
+    here = inbox(lab, conference, "tier=oral&amp;at=2dnO3LLiJ1")
+    assert (
+        f'<form class="inbox-summary" method="post" action="{note_add}"\n          hx-post="{note_add}" hx-swap="none"'
+        in html
+    )
+    assert f'data-inbox-summary data-card-url="{here}">' in html
     assert '<input type="hidden" name="kind" value="summary">' in html
     assert '<input type="hidden" name="visibility" value="lab">' in html
-    assert f'<input type="hidden" name="next" value="{inbox(lab, conference, "tier=oral&amp;at=2dnO3LLiJ1")}">' in html
+    assert f'<input type="hidden" name="next" value="{here}">' in html
+    assert 'name="version"' not in html
+    assert 'My one-liner <span class="muted">(the lab sees it)</span> <kbd>N</kbd></label>' in html
     assert 'name="body" type="text" value=""' in html and 'maxlength="300"' in html
     assert 'data-key="n" aria-keyshortcuts="n"' in html
+
+
+def test_a_new_one_liner_from_the_inbox_is_shared_with_the_lab_and_comes_back_here(
+    member_client, member, lab, conference, paper
+):
+    action, fields = summary_form(member_client.get(inbox(lab, conference, "tier=oral")).content.decode())
+
+    response = member_client.post(action, {**fields, "body": "Registers fix attention maps."})
+
+    assert response.status_code == 302
+    assert response["Location"] == inbox(lab, conference, "tier=oral&at=2dnO3LLiJ1")
+    note = Note.objects.get(author=member, paper=paper)
+    assert (note.kind, note.body, note.lab) == ("summary", "Registers fix attention maps.", lab)
+
+
+@pytest.mark.parametrize(
+    ("where", "visibility", "audience"),
+    [
+        ("private", "private", "private"),
+        ("this lab", "lab", "shared with Vision Lab"),
+        ("other lab", "keep", "shared with Robotics Lab"),
+    ],
+)
+def test_with_a_one_liner_the_box_edits_it_and_says_who_sees_it(
+    member_client, member, lab, conference, paper, where, visibility, audience
+):
+    other = LabFactory(name="Robotics Lab")
+    MembershipFactory(lab=other, user=member)
+    note_lab = {"private": None, "this lab": lab, "other lab": other}[where]
+    note = NoteFactory(paper=paper, author=member, lab=note_lab, kind="summary", body="Registers & <tokens>.")
+    Note.objects.filter(pk=note.pk).update(version=3)
+
+    html = member_client.get(inbox(lab, conference)).content.decode()
+
+    note_edit = reverse("note_edit", args=[lab.slug, conference.slug, paper.forum_id, note.pk])
+    assert f'<form class="inbox-summary" method="post" action="{note_edit}"\n' in html
+    assert f'hx-post="{note_edit}" hx-swap="none"' in html
+    assert '<input type="hidden" name="version" value="3">' in html
+    assert f'<input type="hidden" name="visibility" value="{visibility}">' in html
+    assert 'name="kind"' not in html.split('<form class="inbox-summary"')[1]
+    assert f'My one-liner <span class="muted">({audience})</span> <kbd>N</kbd></label>' in html
+    assert 'name="body" type="text" value="Registers &amp; &lt;tokens&gt;."' in html
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_private_one_liner_saved_unchanged_from_the_inbox_stays_private(
+    member_client, member, lab, conference, paper, htmx
+):
+    note = NoteFactory(paper=paper, author=member, lab=None, kind="summary", body="Only for me.")
+    action, fields = summary_form(member_client.get(inbox(lab, conference)).content.decode())
+
+    response = member_client.post(action, fields, headers=HTMX if htmx else {})
+
+    # Without JavaScript note_edit sends me on to the paper page (it does not follow `next`).
+    assert response.status_code == (200 if htmx else 302)
+    note.refresh_from_db()
+    assert (note.lab, note.body, note.version) == (None, "Only for me.", 2)
+    card = member_client.get(inbox(lab, conference), headers=HTMX).content.decode()
+    assert 'My one-liner <span class="muted">(private)</span>' in card
+
+
+def test_a_one_liner_shared_with_another_lab_saved_from_the_inbox_stays_there(
+    member_client, member, lab, conference, paper
+):
+    other = LabFactory(name="Robotics Lab")
+    MembershipFactory(lab=other, user=member)
+    note = NoteFactory(paper=paper, author=member, lab=other, kind="summary", body="For the robots.")
+    action, fields = summary_form(member_client.get(inbox(lab, conference)).content.decode())
+
+    response = member_client.post(action, {**fields, "body": "For the robots, edited."}, headers=HTMX)
+
+    assert response.status_code == 200
+    note.refresh_from_db()
+    assert (note.lab, note.body) == (other, "For the robots, edited.")
+    assert Note.objects.filter(author=member).count() == 1
+    card = member_client.get(inbox(lab, conference), headers=HTMX).content.decode()
+    assert 'My one-liner <span class="muted">(shared with Robotics Lab)</span>' in card
+    assert 'name="body" type="text" value="For the robots, edited."' in card
+    assert '<input type="hidden" name="version" value="2">' in card
+
+
+def test_a_one_liner_shared_with_this_lab_saved_from_the_inbox_stays_shared(
+    member_client, member, lab, conference, paper
+):
+    note = NoteFactory(paper=paper, author=member, lab=lab, kind="summary", body="For the lab.")
+    action, fields = summary_form(member_client.get(inbox(lab, conference)).content.decode())
+
+    member_client.post(action, {**fields, "body": "For the lab, edited."})
+
+    note.refresh_from_db()
+    assert (note.lab, note.body) == (lab, "For the lab, edited.")
 
 
 def test_every_key_has_its_button_or_link(member_client, lab, conference):
@@ -260,7 +403,7 @@ def test_all_done_when_nothing_is_left_to_triage(member_client, member, lab, con
     html = response.content.decode()
     assert response.context["paper"] is None
     assert "<h2>All done</h2>" in html
-    assert "<p>You have triaged all 2 spotlights.</p>" in html
+    assert "<p>You have triaged all 2 papers that match Tier: Spotlight.</p>" in html
     assert '<p class="inbox-progress__text" id="inbox-progress-text">2 of 2 triaged</p>' in html
     assert (
         f'<a class="button" href="{inbox(lab, conference, "tier=spotlight&amp;state=")}">Go through all 2 again</a>'
@@ -275,7 +418,7 @@ def test_no_papers_match_the_filters(member_client, lab, conference):
     papers(conference, "A", tier="poster")
     html = member_client.get(inbox(lab, conference, "tier=oral")).content.decode()
     assert "<h2>No papers match these filters</h2>" in html
-    assert "<p>There are no orals in ICLR 2024.</p>" in html
+    assert "<p>No paper in ICLR 2024 matches Tier: Oral.</p>" in html
 
 
 def test_empty_state_for_another_state(member_client, lab, conference):
@@ -374,6 +517,21 @@ def test_star_keeps_the_card_and_does_not_triage(member_client, member, lab, con
     assert '<p class="inbox-progress__text" id="inbox-progress-text">0 of 2 triaged</p>' in html
 
 
+def test_after_a_decision_the_card_counts_the_papers_as_a_fresh_load_would(member_client, member, lab, conference):
+    papers(conference, "A", "B", "C")
+    query = "unseen_by_lab=on"  # my decision takes the paper out of the filtered set, not only out of the queue
+
+    response = member_client.post(decide(lab, conference, query), {"paper": "f-A", "action": "skip"}, headers=HTMX)
+    fresh = member_client.get(inbox(lab, conference, f"{query}&at=f-B"), headers=HTMX)
+
+    html = response.content.decode()
+    assert '<h2 class="inbox-paper__title" id="inbox-title" tabindex="-1">B</h2>' in html
+    assert '<span class="inbox-nav__position">Paper 1 of 2</span>' in html
+    assert '<p class="inbox-progress__text" id="inbox-progress-text">0 of 2 triaged</p>' in html
+    assert [response.context[key] for key in ("queue_size", "total", "triaged", "position")] == [2, 2, 0, 1]
+    assert [fresh.context[key] for key in ("queue_size", "total", "triaged", "position")] == [2, 2, 0, 1]
+
+
 def test_unstar_keeps_the_state(member_client, member, lab, conference):
     (a,) = papers(conference, "A")
     ReadingStatusFactory(user=member, paper=a, state="", starred=True)
@@ -391,7 +549,8 @@ def test_double_submit_is_harmless(member_client, member, lab, conference):
     assert status_rows(member) == [("A", "shortlisted", False)]
     assert first["Location"] == second["Location"] == inbox(lab, conference, "at=f-B")
     # The repeat changed nothing, so one undo takes the decision back.
-    member_client.post(undo(lab, conference), {"paper": "f-B"})
+    assert len(undo_stack(member_client, lab, conference)) == 1
+    member_client.post(undo(lab, conference), undo_fields(member_client, lab, conference, "f-B"))
     assert status_rows(member) == []
 
 
@@ -414,11 +573,25 @@ def test_htmx_decision_returns_the_next_card_and_pushes_its_url(member_client, m
     assert status_rows(member) == [("A", "skipped", False)]
 
 
-def test_unknown_action_is_a_bad_request(member_client, member, lab, conference, paper):
-    response = member_client.post(decide(lab, conference), {"paper": paper.forum_id, "action": "delete"})
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"paper": "2dnO3LLiJ1", "action": "delete"},
+            "action must be one of: skip, shortlist, reading, read, star, unstar.",
+        ),
+        ({"paper": "2dnO3LLiJ1"}, "action must be one of: skip, shortlist, reading, read, star, unstar."),
+        ({"action": "skip"}, "paper (a forum id) is required."),
+    ],
+)
+def test_a_decision_that_does_not_validate_is_a_bad_request(
+    member_client, member, lab, conference, paper, data, message
+):
+    response = member_client.post(decide(lab, conference), data)
     assert response.status_code == 400
-    assert response.content.decode() == "action must be one of: skip, shortlist, reading, read, star, unstar."
+    assert response.content.decode() == message
     assert status_rows(member) == []
+    assert undo_stack(member_client, lab, conference) == []
 
 
 def test_paper_of_another_conference_is_404(member_client, member, lab, conference):
@@ -428,16 +601,87 @@ def test_paper_of_another_conference_is_404(member_client, member, lab, conferen
     assert ReadingStatus.objects.count() == 0
 
 
+def test_a_decision_pushes_how_the_paper_was_before_on_the_undo_stack(member_client, member, lab, conference):
+    a, _ = papers(conference, "A", "B")
+    ReadingStatusFactory(user=member, paper=a, state="", starred=True)
+
+    member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
+    member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
+    member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})  # no change: nothing pushed
+
+    assert undo_stack(member_client, lab, conference) == [
+        {"forum_id": "f-A", "state": "", "starred": True, "existed": True},
+        {"forum_id": "f-B", "state": "", "starred": False, "existed": False},
+    ]
+
+
+# --- The services behind the inbox -------------------------------------------------------------------
+
+
+def test_triage_decide_returns_the_status_before_or_none_when_nothing_changed(member, conference):
+    a, b = papers(conference, "A", "B")
+    ReadingStatusFactory(user=member, paper=b, state="read", starred=False)
+
+    first = services.triage_decide(user=member, paper=a, action="shortlist")
+    again = services.triage_decide(user=member, paper=a, action="shortlist")
+    star = services.triage_decide(user=member, paper=b, action="star")
+    unstar_without_row = services.triage_decide(user=member, paper=papers(conference, "C")[0], action="unstar")
+
+    assert first == {"forum_id": "f-A", "state": "", "starred": False, "existed": False}
+    assert again is None
+    assert star == {"forum_id": "f-B", "state": "read", "starred": False, "existed": True}
+    assert unstar_without_row is None
+    assert status_rows(member) == [("A", "shortlisted", False), ("B", "read", True)]
+
+
+def test_triage_decide_refuses_an_unknown_action(member, paper):
+    with pytest.raises(ValueError, match=r"Unknown triage action 'delete'\."):
+        services.triage_decide(user=member, paper=paper, action="delete")
+    assert status_rows(member) == []
+
+
+def test_triage_undo_restores_the_record_and_refuses_another_papers(member, conference):
+    a, b = papers(conference, "A", "B")
+    ReadingStatusFactory(user=member, paper=b, state="skipped", starred=True)
+    record_a = services.triage_decide(user=member, paper=a, action="read")
+    record_b = services.triage_decide(user=member, paper=b, action="unstar")
+
+    with pytest.raises(ValueError, match=r"This undo record is for f-A, not f-B\."):
+        services.triage_undo(user=member, paper=b, record=record_a)
+    services.triage_undo(user=member, paper=b, record=record_b)
+    services.triage_undo(user=member, paper=a, record=record_a)
+
+    assert status_rows(member) == [("B", "skipped", True)]
+
+
+def test_the_form_offers_the_actions_the_service_knows():
+    assert [*services.TRIAGE_ACTION_STATES, *services.TRIAGE_ACTION_STARS] == TRIAGE_ACTIONS
+
+
 # --- Undo --------------------------------------------------------------------------------------------
+
+
+def test_the_undo_button_names_the_change_it_undoes(member_client, lab, conference):
+    papers(conference, "A", "B")
+    empty = member_client.get(inbox(lab, conference)).content.decode()
+    member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
+    after = member_client.get(inbox(lab, conference)).content.decode()
+
+    assert '<input type="hidden" name="undo" value=""><input type="hidden" name="depth" value="0">' in empty
+    assert '<input type="hidden" name="undo" value="f-A"><input type="hidden" name="depth" value="1">' in after
+    assert '<input type="hidden" name="paper" value="f-B">' in after
 
 
 def test_undo_deletes_a_row_that_did_not_exist(member_client, member, lab, conference):
     papers(conference, "A", "B")
     member_client.post(decide(lab, conference), {"paper": "f-A", "action": "shortlist"})
 
-    response = member_client.post(undo(lab, conference), {"paper": "f-B"}, follow=True)
+    response = member_client.post(
+        undo(lab, conference), undo_fields(member_client, lab, conference, "f-B"), follow=True
+    )
 
     assert status_rows(member) == []
+    assert undo_stack(member_client, lab, conference) == []
     assert response.redirect_chain == [(inbox(lab, conference, "at=f-A"), 303)]
     html = response.content.decode()
     assert '<h2 class="inbox-paper__title" id="inbox-title" tabindex="-1">A</h2>' in html
@@ -452,9 +696,9 @@ def test_undo_restores_the_state_and_star_before_the_decision(member_client, mem
     member_client.post(decide(lab, conference, "state="), {"paper": "f-A", "action": "unstar"})
     assert status_rows(member) == [("A", "read", False)]
 
-    member_client.post(undo(lab, conference, "state="), {"paper": "f-A"})
+    member_client.post(undo(lab, conference, "state="), undo_fields(member_client, lab, conference, "f-A"))
     assert status_rows(member) == [("A", "read", True)]
-    member_client.post(undo(lab, conference, "state="), {"paper": "f-A"})
+    member_client.post(undo(lab, conference, "state="), undo_fields(member_client, lab, conference, "f-A"))
     assert status_rows(member) == [("A", "skipped", True)]
 
 
@@ -464,20 +708,57 @@ def test_undo_walks_back_through_several_papers(member_client, member, lab, conf
     member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
     member_client.post(decide(lab, conference), {"paper": "f-B", "action": "skip"})
 
-    first = member_client.post(undo(lab, conference), {"paper": "f-C"})
+    first = member_client.post(undo(lab, conference), undo_fields(member_client, lab, conference, "f-C"))
     assert first["Location"] == inbox(lab, conference, "at=f-B")
     assert status_rows(member) == [("A", "shortlisted", False), ("B", "", True)]
-    member_client.post(undo(lab, conference), {"paper": "f-B"})
+    member_client.post(undo(lab, conference), undo_fields(member_client, lab, conference, "f-B"))
     assert status_rows(member) == [("A", "shortlisted", False)]
-    member_client.post(undo(lab, conference), {"paper": "f-B"})
+    member_client.post(undo(lab, conference), undo_fields(member_client, lab, conference, "f-B"))
     assert status_rows(member) == []
+
+
+def test_a_double_clicked_undo_without_javascript_undoes_one_change(member_client, member, lab, conference):
+    papers(conference, "A", "B", "C")
+    member_client.post(decide(lab, conference), {"paper": "f-A", "action": "shortlist"})
+    member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
+    member_client.post(decide(lab, conference), {"paper": "f-B", "action": "skip"})  # the same paper twice in a row
+    clicked = undo_fields(member_client, lab, conference, "f-C")
+    assert clicked == {"undo": "f-B", "depth": 3, "paper": "f-C"}
+
+    first = member_client.post(undo(lab, conference), clicked)
+    second = member_client.post(undo(lab, conference), clicked, follow=True)
+
+    assert first["Location"] == inbox(lab, conference, "at=f-B")
+    assert status_rows(member) == [("A", "shortlisted", False), ("B", "", True)]  # only the skip was undone
+    assert [record["forum_id"] for record in undo_stack(member_client, lab, conference)] == ["f-A", "f-B"]
+    assert second.redirect_chain == [(inbox(lab, conference, "at=f-C"), 303)]
+    assert '<p class="inbox-notice" role="status">Nothing to undo.</p>' in second.content.decode()
+
+
+def test_an_undo_that_names_another_change_undoes_nothing(member_client, member, lab, conference):
+    papers(conference, "A", "B")
+    member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
+
+    for data in [
+        {"undo": "f-B", "depth": 1, "paper": "f-B"},  # another paper
+        {"undo": "f-A", "depth": 2, "paper": "f-B"},  # another depth: a page drawn before a change since
+        {"undo": "f-A", "depth": "many", "paper": "f-B"},
+        {"paper": "f-B"},
+    ]:
+        response = member_client.post(undo(lab, conference), data, headers=HTMX)
+        assert '<p class="inbox-notice" role="status">Nothing to undo.</p>' in response.content.decode()
+        assert '<h2 class="inbox-paper__title" id="inbox-title" tabindex="-1">B</h2>' in response.content.decode()
+
+    assert status_rows(member) == [("A", "skipped", False)]
+    assert len(undo_stack(member_client, lab, conference)) == 1
 
 
 def test_undo_with_nothing_to_undo_says_so_on_the_card(member_client, member, lab, conference):
     papers(conference, "A", "B")
+    fields = undo_fields(member_client, lab, conference, "f-B")
 
-    response = member_client.post(undo(lab, conference), {"paper": "f-B"}, follow=True)
-    htmx = member_client.post(undo(lab, conference), {"paper": "f-B"}, headers=HTMX)
+    response = member_client.post(undo(lab, conference), fields, follow=True)
+    htmx = member_client.post(undo(lab, conference), fields, headers=HTMX)
 
     assert response.redirect_chain == [(inbox(lab, conference, "at=f-B"), 303)]
     assert '<p class="inbox-notice" role="status">Nothing to undo.</p>' in response.content.decode()
@@ -492,11 +773,12 @@ def test_undo_stack_keeps_the_last_50_and_is_per_lab_and_conference(member_clien
     for paper in many:
         member_client.post(decide(lab, conference), {"paper": paper.forum_id, "action": "skip"})
     other_lab = MembershipFactory(user=member).lab
-    empty = member_client.post(undo(other_lab, conference), {"paper": many[0].forum_id}, follow=True)
-    assert "Nothing to undo." in empty.content.decode()
+    other_fields = undo_fields(member_client, other_lab, conference, many[0].forum_id)
+    empty = member_client.post(undo(other_lab, conference), other_fields, follow=True)
+    assert '<p class="inbox-notice" role="status">Nothing to undo.</p>' in empty.content.decode()
 
     for _ in range(UNDO_DEPTH + 1):
-        member_client.post(undo(lab, conference), {"paper": many[0].forum_id})
+        member_client.post(undo(lab, conference), undo_fields(member_client, lab, conference, many[0].forum_id))
 
     assert UNDO_DEPTH == 50
     assert ReadingStatus.objects.filter(user=member).count() == 5
@@ -507,11 +789,14 @@ def test_htmx_undo_returns_the_card_of_the_paper_it_restored(member_client, memb
     papers(conference, "A", "B")
     member_client.post(decide(lab, conference), {"paper": "f-A", "action": "read"}, headers=HTMX)
 
-    response = member_client.post(undo(lab, conference), {"paper": "f-B"}, headers=HTMX)
+    response = member_client.post(
+        undo(lab, conference), undo_fields(member_client, lab, conference, "f-B"), headers=HTMX
+    )
 
     html = response.content.decode()
     assert "<html" not in html
     assert '<h2 class="inbox-paper__title" id="inbox-title" tabindex="-1">A</h2>' in html
+    assert '<input type="hidden" name="undo" value=""><input type="hidden" name="depth" value="0">' in html
     assert response["HX-Push-Url"] == inbox(lab, conference, "at=f-A")
     assert status_rows(member) == []
 
@@ -564,37 +849,91 @@ def _busy_conference(conference, lab, member, *, papers_count, members_count):
         MembershipFactory(lab=lab, user=mate)
         ReadingStatusFactory(user=mate, paper=first, state="read", starred=True)
         NoteFactory(paper=first, author=mate, lab=lab)
+    return first
 
 
-# session, user, membership+lab, conference, the filter's days and areas, the queue's ids, the progress,
-# the paper, its presentations+sessions, the lab's statuses+users, the notes I see
-INBOX_QUERIES = 12
+SIZES = [(1, 1), (50, 1), (1, 10), (50, 10)]
+
+# session, user, membership+lab, conference, the filter's days and areas, the filtered papers' rows (order,
+# queue, progress), the paper, its presentations+sessions, the lab's statuses+users, the notes I see
+INBOX_QUERIES = 11
 
 
-@pytest.mark.parametrize("papers_count", [1, 50])
-def test_query_count_does_not_grow_with_papers(
-    member_client, member, lab, conference, django_assert_num_queries, papers_count
+@pytest.mark.parametrize(("papers_count", "members_count"), SIZES)
+def test_inbox_query_count_does_not_grow_with_papers_or_lab_members(
+    member_client, member, lab, conference, django_assert_num_queries, papers_count, members_count
 ):
-    _busy_conference(conference, lab, member, papers_count=papers_count, members_count=1)
+    _busy_conference(conference, lab, member, papers_count=papers_count, members_count=members_count)
     with django_assert_num_queries(INBOX_QUERIES):
         response = member_client.get(inbox(lab, conference))
     assert response.context["queue_size"] == papers_count
-
-
-@pytest.mark.parametrize("members_count", [1, 10])
-def test_query_count_does_not_grow_with_lab_members(
-    member_client, member, lab, conference, django_assert_num_queries, members_count
-):
-    _busy_conference(conference, lab, member, papers_count=3, members_count=members_count)
-    with django_assert_num_queries(INBOX_QUERIES):
-        response = member_client.get(inbox(lab, conference))
     assert len(response.context["paper"].signals.read_by) == members_count
+    assert len(response.context["paper"].signals.notes) == members_count
 
 
-@pytest.mark.parametrize("papers_count", [1, 50])
+@pytest.mark.parametrize(("papers_count", "members_count"), SIZES)
 def test_htmx_card_query_count_does_not_grow(
-    member_client, member, lab, conference, django_assert_num_queries, papers_count
+    member_client, member, lab, conference, django_assert_num_queries, papers_count, members_count
 ):
-    _busy_conference(conference, lab, member, papers_count=papers_count, members_count=3)
+    _busy_conference(conference, lab, member, papers_count=papers_count, members_count=members_count)
     with django_assert_num_queries(INBOX_QUERIES):
-        member_client.get(inbox(lab, conference, "at=forum00001"), headers=HTMX)
+        response = member_client.get(inbox(lab, conference, "at=nope"), headers=HTMX)
+    assert response.context["queue_size"] == papers_count
+
+
+# session, user, membership+lab, conference, the paper, the filter's days and areas, the rows before the
+# decision; the service (savepoint, my status before, update of no row, savepoint, insert, release,
+# release); the decided paper's row again; the card (paper, presentations, lab statuses, notes); the
+# session saved (savepoint, update, release)
+DECIDE_QUERIES = 23
+
+
+@pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
+def test_htmx_decision_query_count_does_not_grow(
+    member_client, member, lab, conference, django_assert_num_queries, papers_count, members_count
+):
+    first = _busy_conference(conference, lab, member, papers_count=papers_count, members_count=members_count)
+    # Any state: the decided paper stays in the queue, so there is always a card to draw.
+    with django_assert_num_queries(DECIDE_QUERIES):
+        response = member_client.post(
+            decide(lab, conference, "state="), {"paper": first.forum_id, "action": "shortlist"}, headers=HTMX
+        )
+    assert response.context["queue_size"] == papers_count
+    assert response.context["triaged"] == 1
+    assert status_rows(member) == [(first.title, "shortlisted", False)]
+
+
+# session, user, membership+lab, conference, the paper; the service (savepoint, delete, release); the
+# filter's days and areas, the rows; the card (paper, presentations, lab statuses, notes); the session
+# saved (savepoint, update, release)
+UNDO_QUERIES = 18
+
+
+@pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
+def test_htmx_undo_query_count_does_not_grow(
+    member_client, member, lab, conference, django_assert_num_queries, papers_count, members_count
+):
+    first = _busy_conference(conference, lab, member, papers_count=papers_count, members_count=members_count)
+    member_client.post(decide(lab, conference), {"paper": first.forum_id, "action": "skip"})
+    fields = undo_fields(member_client, lab, conference, first.forum_id)
+    with django_assert_num_queries(UNDO_QUERIES):
+        response = member_client.post(undo(lab, conference), fields, headers=HTMX)
+    assert response.context["paper"] == first
+    assert response.context["queue_size"] == papers_count
+    assert status_rows(member) == []
+
+
+def test_a_decision_without_javascript_reads_the_queue_once_and_a_star_not_at_all(
+    member_client, member, lab, conference, django_assert_num_queries
+):
+    papers(conference, "A", "B", "C")
+    # session, user, membership+lab, conference, the paper, the filter's days and areas, the rows, the
+    # service (7, as above), the session saved (3)
+    with django_assert_num_queries(18):
+        response = member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
+    assert response["Location"] == inbox(lab, conference, "at=f-B")
+    # No filters and no rows: a star keeps the card, so the redirect needs no queue.
+    with django_assert_num_queries(15):
+        response = member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
+    assert response["Location"] == inbox(lab, conference, "at=f-B")
+    assert status_rows(member) == [("A", "skipped", False), ("B", "", True)]
