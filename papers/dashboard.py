@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Literal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -41,9 +40,14 @@ def percent_label(part: int, whole: int) -> str:
     return f"{value:.0f}%"
 
 
+def lab_members(lab: Lab) -> QuerySet:
+    """The ids of the lab's current members, as a subquery (`user_id IN (…)`: a hashed lookup, not a join)."""
+    return Membership.objects.filter(lab=lab).values("user")
+
+
 def lab_statuses(lab: Lab) -> QuerySet[ReadingStatus]:
     """The statuses of the lab's current members (a status is its user's, seen by each of their labs)."""
-    return ReadingStatus.objects.filter(user__memberships__lab=lab)
+    return ReadingStatus.objects.filter(user__in=lab_members(lab))
 
 
 # --- The funnel ------------------------------------------------------------------------------------
@@ -92,16 +96,30 @@ class Funnel:
 
 
 def funnel(*, lab: Lab, conference: Conference) -> Funnel:
-    """One query: each stage counts the conference's papers that at least one member brought there."""
-    statuses = lab_statuses(lab).filter(paper=OuterRef("pk"))
-    counts = Paper.objects.filter(conference=conference).aggregate(
-        total=Count("pk"),
-        seen=Count("pk", filter=Exists(statuses.filter(state__in=TRIAGED))),
-        shortlisted=Count("pk", filter=Exists(statuses.filter(state__in=SHORTLISTED_OR_FURTHER))),
-        starred=Count("pk", filter=Exists(statuses.filter(starred=True))),
-        read=Count("pk", filter=Exists(statuses.filter(state=State.READ))),
+    """
+    Two queries: the programme's size, and how many papers reached each stage with at least one member:
+    the lab's statuses on the conference, counted per paper, then the papers counted. It reads the
+    lab's own statuses only, however many other labs triage the same conference.
+    """
+    per_paper = (
+        lab_statuses(lab)
+        .filter(paper__conference=conference)
+        .order_by()
+        .values("paper")
+        .annotate(
+            seen_by=Count("pk", filter=Q(state__in=TRIAGED)),
+            shortlisted_by=Count("pk", filter=Q(state__in=SHORTLISTED_OR_FURTHER)),
+            starred_by=Count("pk", filter=Q(starred=True)),
+            read_by=Count("pk", filter=Q(state=State.READ)),
+        )
     )
-    return Funnel(**counts)
+    counts = per_paper.aggregate(
+        seen=Count("paper", filter=Q(seen_by__gt=0)),
+        shortlisted=Count("paper", filter=Q(shortlisted_by__gt=0)),
+        starred=Count("paper", filter=Q(starred_by__gt=0)),
+        read=Count("paper", filter=Q(read_by__gt=0)),
+    )
+    return Funnel(total=Paper.objects.filter(conference=conference).count(), **counts)
 
 
 # --- Members' progress -----------------------------------------------------------------------------
@@ -155,9 +173,10 @@ def _count(queryset: QuerySet, *, per: str) -> Coalesce:
 
 
 def member_progress(*, lab: Lab, conference: Conference, total: int) -> Progress:
-    """One query: the members (owners first) with their counts on this conference."""
-    here = Q(user__reading_statuses__paper__conference=conference)
-    state = "user__reading_statuses__state"
+    """
+    Two queries: the members (owners first) with their slice and how much of it they triaged, and the
+    lab's statuses on this conference counted per member in one pass (no query per member).
+    """
     slice_ = Assignment.objects.filter(lab=lab, user=OuterRef("user"), paper__conference=conference)
     slice_triaged = ReadingStatus.objects.filter(
         user=OuterRef("user"),
@@ -166,31 +185,35 @@ def member_progress(*, lab: Lab, conference: Conference, total: int) -> Progress
         paper__assignments__lab=lab,
         paper__assignments__user=OuterRef("user"),
     )
-    rows = (
+    memberships = (
         Membership.objects.filter(lab=lab)
         .owners_first()
-        .annotate(
-            triaged=Count("user__reading_statuses", filter=here & Q(**{f"{state}__in": TRIAGED})),
-            shortlisted=Count("user__reading_statuses", filter=here & Q(**{f"{state}__in": SHORTLISTED_OR_FURTHER})),
-            starred=Count("user__reading_statuses", filter=here & Q(user__reading_statuses__starred=True)),
-            read=Count("user__reading_statuses", filter=here & Q(**{state: State.READ})),
-            assigned=_count(slice_, per="user"),
-            slice_triaged=_count(slice_triaged, per="user"),
-        )
+        .annotate(assigned=_count(slice_, per="user"), slice_triaged=_count(slice_triaged, per="user"))
     )
+    counts = {
+        row.pop("user"): row
+        for row in lab_statuses(lab)
+        .filter(paper__conference=conference)
+        .order_by()
+        .values("user")
+        .annotate(
+            triaged=Count("pk", filter=Q(state__in=TRIAGED)),
+            shortlisted=Count("pk", filter=Q(state__in=SHORTLISTED_OR_FURTHER)),
+            starred=Count("pk", filter=Q(starred=True)),
+            read=Count("pk", filter=Q(state=State.READ)),
+        )
+    }
+    nothing = {"triaged": 0, "shortlisted": 0, "starred": 0, "read": 0}
     members = [
         MemberProgress(
-            user=row.user,
-            role=row.role,
-            triaged=row.triaged,
-            shortlisted=row.shortlisted,
-            starred=row.starred,
-            read=row.read,
-            assigned=row.assigned,
-            slice_triaged=row.slice_triaged,
+            user=membership.user,
+            role=membership.role,
+            assigned=membership.assigned,
+            slice_triaged=membership.slice_triaged,
             total=total,
+            **counts.get(membership.user_id, nothing),
         )
-        for row in rows
+        for membership in memberships
     ]
     split = any(member.assigned for member in members)
     for column in ("triaged", "shortlisted", "starred", "read"):
@@ -235,7 +258,7 @@ def most_starred(
     """
     papers = list(
         Paper.objects.filter(
-            conference=conference, reading_statuses__starred=True, reading_statuses__user__memberships__lab=lab
+            conference=conference, reading_statuses__starred=True, reading_statuses__user__in=lab_members(lab)
         )
         .annotate(stars=Count("reading_statuses"))
         .only("pk", "conference_id", "forum_id", "title")
@@ -276,17 +299,26 @@ def most_starred(
 
 @dataclass(frozen=True)
 class Event:
+    """One line of the activity: read as plain values (a page of 20 out of up to 400 rows builds no models)."""
+
     when: datetime
-    user: User
-    paper: Paper
+    username: str
+    forum_id: str
+    title: str
     kind: Literal["star", "read", "star-read", "note"]
-    note: Note | None = None
+    note_kind: str = ""
+    note_body: str = ""
 
     @property
     def verb(self) -> str:
-        if self.note is not None:
-            return NOTE_VERBS.get(self.note.kind, "added a note on")
+        if self.kind == "note":
+            return NOTE_VERBS.get(self.note_kind, "added a note on")
         return {"star": "starred", "read": "read", "star-read": "starred and read"}[self.kind]
+
+    @property
+    def excerpt_html(self) -> str:
+        """The note's first line as the list shows one-liners (Markdown, sanitised), for shown events only."""
+        return Note(body=self.note_body).body_inline_html
 
 
 NOTE_VERBS = {
@@ -301,33 +333,34 @@ NOTE_VERBS = {
 def recent_activity(*, lab: Lab, conference: Conference, limit: int = ACTIVITY_LIMIT) -> list[Event]:
     """
     The lab's newest stars, reads and shared notes on the conference, newest first: two queries, the
-    newest `limit` of each merged (which keeps the merged list's first `limit` exact).
+    newest `limit` of each merged (which keeps the merged list's first `limit` exact). Only notes shared
+    with this lab: never a private one, not even the viewer's own.
     """
     statuses = (
         lab_statuses(lab)
         .filter(paper__conference=conference)
         .filter(Q(starred=True) | Q(state=State.READ))
-        .select_related("user", "paper")
-        .only("updated_at", "state", "starred", "user__username", "paper__forum_id", "paper__title")
-        .order_by("-updated_at", "-pk")[:limit]
+        .order_by("-updated_at", "-pk")
+        .values_list("updated_at", "user__username", "paper__forum_id", "paper__title", "state", "starred")[:limit]
     )
     notes = (
         Note.objects.filter(lab=lab, paper__conference=conference)
-        .select_related("author", "paper")
-        .only("created_at", "kind", "body", "lab_id", "author__username", "paper__forum_id", "paper__title")
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", "author__username", "paper__forum_id", "paper__title", "kind", "body")[:limit]
     )
     events = [
         Event(
-            when=status.updated_at,
-            user=status.user,
-            paper=status.paper,
-            kind="star-read" if status.starred and status.state == State.READ else "star" if status.starred else "read",
+            when,
+            username,
+            forum_id,
+            title,
+            "star-read" if starred and state == State.READ else "star" if starred else "read",
         )
-        for status in statuses
+        for when, username, forum_id, title, state, starred in statuses
     ]
     events += [
-        Event(when=note.created_at, user=note.author, paper=note.paper, kind="note", note=note) for note in notes
+        Event(when, username, forum_id, title, "note", note_kind=kind, note_body=body)
+        for when, username, forum_id, title, kind, body in notes
     ]
     events.sort(key=lambda event: event.when, reverse=True)
-    return list(islice(events, limit))
+    return events[:limit]

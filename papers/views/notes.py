@@ -108,7 +108,7 @@ def note_edit(request: HttpRequest, lab_slug: str, conference_slug: str, forum_i
         return _render_edit(request, lab, paper, note, form, current=note, status=409)
     if request.htmx:
         return _render_note(request, lab, paper, note)
-    return redirect(_note_url(lab, paper, note))
+    return redirect(safe_next(request, _note_url(lab, paper, note)))
 
 
 @require_POST

@@ -98,9 +98,10 @@ class Queue:
         """After my decision on a paper: its row again (it may have left the queue, even the scope), not all."""
         if "rows" not in self.__dict__:
             return  # not read yet: it will be read as it is now
-        fresh = {row.pk: row for row in self._read(self.filters.qs.filter(pk=paper.pk))}
-        self.rows = [fresh.get(row.pk) if row.pk == paper.pk else row for row in self.rows]
-        self.rows = [row for row in self.rows if row is not None]
+        fresh = self._read(self.filters.qs.filter(pk=paper.pk))  # [] once it has left the scope
+        at = next((index for index, row in enumerate(self.rows) if row.pk == paper.pk), None)
+        if at is not None:
+            self.rows[at : at + 1] = fresh
 
     @property
     def queued(self) -> list[Row]:

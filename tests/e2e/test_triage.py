@@ -96,6 +96,10 @@ def test_member_triages_five_papers_with_the_keyboard_and_undoes_one(live_server
 
     page.route(deciding, lambda route: held.append(route))
     page.keyboard.press("r")  # read: its answer is held back
+    for _ in range(100):  # until Playwright has handed the held request to this test
+        if held:
+            break
+        page.wait_for_timeout(50)
     expect(page.locator("form.htmx-request")).to_have_count(1)
     page.keyboard.press("l")
     busy = page.locator("[data-inbox-busy]")

@@ -444,3 +444,14 @@ def test_changes_need_a_post(member_client, lab, my_todo, name):
     assert member_client.get(note_url(name, lab, my_todo)).status_code == 405
     assert member_client.get(add_url(lab, my_todo.paper)).status_code == 405
     assert Note.objects.filter(pk=my_todo.pk, done=False).exists()
+
+
+def test_an_edit_without_javascript_goes_back_to_next(member_client, member, lab, paper):
+    note = services.add_note(author=member, paper=paper, lab=None, kind="summary", body="Old")
+    inbox = reverse("triage", args=[lab.slug, paper.conference.slug])
+    response = member_client.post(
+        reverse("note_edit", args=[lab.slug, paper.conference.slug, paper.forum_id, note.pk]),
+        {"body": "New", "version": note.version, "visibility": "private", "next": inbox},
+    )
+    assert response["Location"] == inbox
+    assert notes_of(paper) == [("max", "summary", "New", None)]
