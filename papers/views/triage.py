@@ -21,7 +21,7 @@ from papers.access import get_conference_for_member
 from papers.filters import STATE_CHOICES, PaperFilter, active_filters
 from papers.forms import SUMMARY_MAX_LENGTH, NoteEditForm, TriageDecisionForm, TriageUndoForm, first_error
 from papers.latex import latex_to_text
-from papers.models import Conference, Lab, Paper, ReadingStatus, User
+from papers.models import Assignment, Conference, Lab, Paper, ReadingStatus, User
 
 # The inbox shows what I have not triaged yet unless the URL names a state (`state=` for any).
 DEFAULT_STATE = "unseen"
@@ -70,6 +70,11 @@ class Queue:
         state = self.params.get("state", DEFAULT_STATE)
         self.state = state if state in dict(STATE_CHOICES) else ""  # an unknown state filters nothing, as on the list
         self.lab, self.user, self.conference = lab, user, conference
+        # When the lab has split the conference, my inbox starts with my slice (?slice= shows all).
+        if "slice" not in self.params and Assignment.objects.filter(
+            lab=lab, user=user, paper__conference=conference
+        ).exists():
+            self.params["slice"] = "mine"
 
     @cached_property
     def filters(self) -> PaperFilter:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from papers import services
 from papers.forms import TRIAGE_ACTIONS
-from papers.models import Note, ReadingStatus
+from papers.models import Assignment, Note, ReadingStatus
 from papers.views.triage import UNDO_DEPTH
 from tests.factories import (
     LabFactory,
@@ -854,9 +854,9 @@ def _busy_conference(conference, lab, member, *, papers_count, members_count):
 
 SIZES = [(1, 1), (50, 1), (1, 10), (50, 10)]
 
-# session, user, membership+lab, conference, the filter's days and areas, the filtered papers' rows (order,
-# queue, progress), the paper, its presentations+sessions, the lab's statuses+users, the notes I see
-INBOX_QUERIES = 11
+# session, user, membership+lab, conference, whether I have a slice, the filter's days and areas, the
+# filtered papers' rows (order, queue, progress), the paper, its presentations+sessions, the lab's statuses+users, the notes I see
+INBOX_QUERIES = 12
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), SIZES)
@@ -885,7 +885,7 @@ def test_htmx_card_query_count_does_not_grow(
 # decision; the service (savepoint, my status before, update of no row, savepoint, insert, release,
 # release); the decided paper's row again; the card (paper, presentations, lab statuses, notes); the
 # session saved (savepoint, update, release)
-DECIDE_QUERIES = 23
+DECIDE_QUERIES = 24
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
@@ -906,7 +906,7 @@ def test_htmx_decision_query_count_does_not_grow(
 # session, user, membership+lab, conference, the paper; the service (savepoint, delete, release); the
 # filter's days and areas, the rows; the card (paper, presentations, lab statuses, notes); the session
 # saved (savepoint, update, release)
-UNDO_QUERIES = 18
+UNDO_QUERIES = 19
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
@@ -929,11 +929,27 @@ def test_a_decision_without_javascript_reads_the_queue_once_and_a_star_not_at_al
     papers(conference, "A", "B", "C")
     # session, user, membership+lab, conference, the paper, the filter's days and areas, the rows, the
     # service (7, as above), the session saved (3)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         response = member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
     assert response["Location"] == inbox(lab, conference, "at=f-B")
     # No filters and no rows: a star keeps the card, so the redirect needs no queue.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
     assert response["Location"] == inbox(lab, conference, "at=f-B")
     assert status_rows(member) == [("A", "skipped", False), ("B", "", True)]
+
+
+def test_with_a_split_my_inbox_starts_with_my_slice(client, lab, owner, member, conference):
+    from papers import services
+
+    papers = [PaperFactory(conference=conference, title=f"Split paper {n}") for n in range(6)]
+    services.split_papers(lab=lab, conference=conference, by=owner, method="even", members=[owner, member])
+    mine = set(Assignment.objects.filter(user=member).values_list("paper__title", flat=True))
+    client.force_login(member)
+
+    html = client.get(inbox(lab, conference)).content.decode()
+
+    assert "of 3 triaged" in html
+    assert any(title in html for title in mine)
+    assert not any(f">{p.title}<" in html for p in papers if p.title not in mine)
+    assert "0 of 6 triaged" in client.get(inbox(lab, conference), {"slice": ""}).content.decode()
