@@ -855,7 +855,8 @@ def _busy_conference(conference, lab, member, *, papers_count, members_count):
 SIZES = [(1, 1), (50, 1), (1, 10), (50, 10)]
 
 # session, user, membership+lab, conference, whether I have a slice, the filter's days and areas, the
-# filtered papers' rows (order, queue, progress), the paper, its presentations+sessions, the lab's statuses+users, the notes I see
+# filtered papers' rows (order, queue, progress), the paper, its presentations+sessions, the lab's
+# statuses+users, the notes I see
 INBOX_QUERIES = 12
 
 
