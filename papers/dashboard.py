@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from papers.models import Assignment, Conference, Lab, Membership, Note, Paper, ReadingStatus, User
@@ -33,7 +33,7 @@ def percent(part: int, whole: int) -> float:
 
 
 def percent_label(part: int, whole: int) -> str:
-    """ "37%", or "<1%" for a little that would round to nothing."""
+    """A whole percentage ("37%"), or "<1%" for a little that would round to nothing."""
     value = percent(part, whole)
     if 0 < value < 1:
         return "<1%"

@@ -3,6 +3,7 @@ import datetime as dt
 from playwright.sync_api import expect
 
 from papers.models import Membership, Note, ReadingStatus
+from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.test_list import log_in
 from tests.factories import ConferenceFactory, LabFactory, MembershipFactory, NoteFactory, PaperFactory, UserFactory
 
@@ -57,15 +58,20 @@ def test_two_members_stars_show_on_the_dashboard(live_server, page, screenshot, 
     expect(wanted).to_have_count(4)
     # Three papers with two stars (by title), then olivia's fourth with one.
     expect(wanted.nth(0)).to_contain_text(
-        "ℬ-Coder: Value-Based Deep RL for Program Synthesis ★ 2 stars olivia, max ✓ 1 of 2 read"
+        "ℬ-Coder: Value-Based Deep RL for Program Synthesis ★ 2 stars ✓ 1 of 2 read Starred by olivia, max"
     )
     expect(wanted.nth(1)).to_contain_text("Learning Delays in Spiking Neural Networks")
-    expect(wanted.nth(2)).to_contain_text("Vision Transformers Need Registers ★ 2 stars olivia, max ✓ 1 of 2 read")
+    expect(wanted.nth(2)).to_contain_text(
+        "Vision Transformers Need Registers ★ 2 stars ✓ 1 of 2 read Starred by olivia, max"
+    )
     expect(wanted.nth(3)).to_contain_text(
-        "Generative Modeling with Phase Stochastic Bridges ★ 1 star olivia ✓ 0 of 2 read"
+        "Generative Modeling with Phase Stochastic Bridges ★ 1 star ✓ 0 of 2 read Starred by olivia"
     )
     expect(page.get_by_text("My private doubt")).to_have_count(0)
     screenshot("dashboard")
+    page.set_viewport_size(PHONE)  # nothing wider than a phone but the matrix, which scrolls in its box
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+    page.set_viewport_size(DESKTOP)
 
     # The activity pages in place (htmx), and the address bar follows.
     activity = page.locator("#dash-activity")
