@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -56,13 +56,16 @@ def create_personal_lab(*, user: User) -> Lab:
 # --- Triage: stars and states ------------------------------------------------------------------------
 
 
-def _status_upsert(*, user: User, paper: Paper, values: dict) -> ReadingStatus:
-    """Set fields of the user's status on the paper, making the row if need be. Safe to repeat or race."""
+def _status_upsert(*, user: User, paper: Paper, values: dict, new_row: dict | None = None) -> ReadingStatus:
+    """
+    Set fields of the user's status on the paper (values may be expressions), making the row from
+    new_row (default: values) if there is none. Safe to repeat or race.
+    """
     updated = ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
     if not updated:
         try:
             with transaction.atomic():
-                return ReadingStatus.objects.create(user=user, paper=paper, **values)
+                return ReadingStatus.objects.create(user=user, paper=paper, **(new_row or values))
         except IntegrityError:  # a double submit made the row in between: update it instead
             ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
     return ReadingStatus.objects.get(user=user, paper=paper)
@@ -70,8 +73,20 @@ def _status_upsert(*, user: User, paper: Paper, values: dict) -> ReadingStatus:
 
 @transaction.atomic
 def set_star(*, user: User, paper: Paper, starred: bool) -> ReadingStatus:
-    """Star or unstar (a set, not a toggle: a double click leaves the same result)."""
-    return _status_upsert(user=user, paper=paper, values={"starred": starred})
+    """
+    Star or unstar (a set, not a toggle: a double click leaves the same result). A star means "I want
+    to read this", so a paper starred before it was triaged counts as shortlisted: seen, and kept.
+    """
+    if not starred:
+        return _status_upsert(user=user, paper=paper, values={"starred": False})
+    shortlisted = ReadingStatus.State.SHORTLISTED
+    untriaged_to_shortlisted = Case(When(state=ReadingStatus.State.UNSEEN, then=Value(shortlisted)), default=F("state"))
+    return _status_upsert(
+        user=user,
+        paper=paper,
+        values={"starred": True, "state": untriaged_to_shortlisted},
+        new_row={"starred": True, "state": shortlisted},
+    )
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ def log_in(page, live_server, username):
     expect(page.get_by_role("heading", name="My labs")).to_be_visible()
 
 
-def test_star_and_shortlist_from_the_list_persist_after_reload(live_server, page, screenshot, transactional_db):
+def test_star_and_state_from_the_list_persist_after_reload(live_server, page, screenshot, transactional_db):
     conference = ConferenceFactory(slug="iclr-2024", name="ICLR 2024", timezone="Europe/Vienna")
     lab = LabFactory(name="Vision Lab", slug="vision")
     user = UserFactory(username="max")
@@ -44,17 +44,20 @@ def test_star_and_shortlist_from_the_list_persist_after_reload(live_server, page
     row = page.locator(f"#paper-{registers.pk}")
     row.get_by_role("button", name="Star").click()
     expect(row.get_by_role("button", name="Star")).to_have_attribute("aria-pressed", "true")
-    row.get_by_role("button", name="Shortlist").click()
+    # A star on an untriaged paper shortlists it too.
     expect(row.get_by_role("button", name="Shortlist")).to_have_attribute("aria-pressed", "true")
+    row.get_by_role("button", name="Reading").click()
+    expect(row.get_by_role("button", name="Reading")).to_have_attribute("aria-pressed", "true")
+    expect(row.get_by_role("button", name="Shortlist")).to_have_attribute("aria-pressed", "false")
     expect(row.get_by_text("★ 1")).to_be_visible()  # the lab's count moved without a reload
     screenshot("paper-list")
 
     page.reload()
     row = page.locator(f"#paper-{registers.pk}")
     expect(row.get_by_role("button", name="Star")).to_have_attribute("aria-pressed", "true")
-    expect(row.get_by_role("button", name="Shortlist")).to_have_attribute("aria-pressed", "true")
+    expect(row.get_by_role("button", name="Reading")).to_have_attribute("aria-pressed", "true")
     status = ReadingStatus.objects.get(user=user, paper=registers)
-    assert (status.state, status.starred) == ("shortlisted", True)
+    assert (status.state, status.starred) == ("reading", True)
 
     # Search narrows the list in place, and the address bar holds it.
     page.get_by_label("Search").fill("spiking")

@@ -21,10 +21,17 @@ def test_starring_twice_is_one_row_and_the_same_result(member_client, member, la
     for _ in range(2):
         member_client.post(star_url(lab, paper), {"starred": "1"})
     assert ReadingStatus.objects.filter(user=member, paper=paper).count() == 1
-    assert my_status(member, paper) == ("", True)
+    # A star means "I want to read this": an untriaged paper becomes shortlisted (seen, kept).
+    assert my_status(member, paper) == ("shortlisted", True)
 
     member_client.post(star_url(lab, paper), {"starred": "0"})
-    assert my_status(member, paper) == ("", False)
+    assert my_status(member, paper) == ("shortlisted", False)
+
+
+def test_a_star_keeps_a_state_already_given(member_client, member, lab, paper):
+    member_client.post(state_url(lab, paper), {"state": "read"})
+    member_client.post(star_url(lab, paper), {"starred": "1"})
+    assert my_status(member, paper) == ("read", True)
 
 
 def test_a_state_is_set_kept_with_the_star_and_cleared(member_client, member, lab, paper):
