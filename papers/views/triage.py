@@ -71,9 +71,10 @@ class Queue:
         self.state = state if state in dict(STATE_CHOICES) else ""  # an unknown state filters nothing, as on the list
         self.lab, self.user, self.conference = lab, user, conference
         # When the lab has split the conference, my inbox starts with my slice (?slice= shows all).
-        if "slice" not in self.params and Assignment.objects.filter(
-            lab=lab, user=user, paper__conference=conference
-        ).exists():
+        if (
+            "slice" not in self.params
+            and Assignment.objects.filter(lab=lab, user=user, paper__conference=conference).exists()
+        ):
             self.params["slice"] = "mine"
 
     @cached_property
