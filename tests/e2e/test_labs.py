@@ -69,3 +69,26 @@ def test_owner_invites_a_teammate_who_joins_and_both_stars_show_on_the_dashboard
     log_in(page, live_server, "late")
     page.goto(link)
     expect(page.get_by_text("This invite has been used as many times as it allows.")).to_be_visible()
+
+
+def test_the_owner_splits_the_papers_and_a_member_triages_their_slice(live_server, page, screenshot, transactional_db):
+    conference = ConferenceFactory(slug="iclr-2024", name="ICLR 2024", timezone="Europe/Vienna")
+    for number in range(12):
+        PaperFactory(
+            conference=conference, title=f"Paper {number:02d}", primary_area=["vision", "rl", "theory"][number % 3]
+        )
+    lab = LabFactory(name="Vision Lab", slug="vision")
+    MembershipFactory(lab=lab, user=UserFactory(username="olivia"), role=Membership.Role.OWNER)
+    MembershipFactory(lab=lab, user=UserFactory(username="nina"))
+
+    log_in(page, live_server, "olivia")
+    page.goto(f"{live_server.url}/labs/vision/iclr-2024/split/")
+    page.get_by_label("By area or first keyword: whole topics to each member").check()
+    page.get_by_role("button", name="Split", exact=True).click()
+    expect(page.get_by_text("Split 12 papers between 2 members.")).to_be_visible()
+    screenshot("split")
+    log_out(page)
+
+    log_in(page, live_server, "nina")
+    page.goto(f"{live_server.url}/labs/vision/iclr-2024/triage/")
+    expect(page.get_by_text("of 4 triaged")).to_be_visible()  # one topic of four papers is hers
