@@ -365,6 +365,14 @@ def default_invite_expiry():
     return timezone.now() + timedelta(days=14)
 
 
+class InviteQuerySet(models.QuerySet):
+    def usable(self) -> InviteQuerySet:
+        """Invites that still let someone in: not revoked, not expired, not used up."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).filter(
+            Q(max_uses__isnull=True) | Q(uses__lt=models.F("max_uses"))
+        )
+
+
 class Invite(models.Model):
     lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="invites")
     token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
@@ -377,19 +385,13 @@ class Invite(models.Model):
     max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
     uses = models.PositiveIntegerField(default=0)
 
+    objects = InviteQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Invite to {self.lab}"
-
-    @property
-    def is_usable(self) -> bool:
-        return (
-            self.revoked_at is None
-            and self.expires_at > timezone.now()
-            and (self.max_uses is None or self.uses < self.max_uses)
-        )
 
 
 class ReadingStatus(models.Model):

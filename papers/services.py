@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
-from papers.models import Assignment, Invite, Lab, Membership, Note, Paper, ReadingStatus, User
+from papers.models import Assignment, Conference, Invite, Lab, Membership, Note, Paper, ReadingStatus, User
 from papers.rendering import render_markdown
 
 # /labs/new/ is a page of its own, not a lab.
@@ -208,7 +208,10 @@ def triage_decide(*, user: User, paper: Paper, action: str) -> dict | None:
         values = {"state": TRIAGE_ACTION_STATES[action]}
     if was | values == was:
         return None  # the same decision again, or an unstar where there was no row
-    _status_upsert(user=user, paper=paper, values=values)
+    if action in TRIAGE_ACTION_STARS:
+        set_star(user=user, paper=paper, starred=values["starred"])  # the same star as everywhere else
+    else:
+        _status_upsert(user=user, paper=paper, values=values)
     return {"forum_id": paper.forum_id, **was, "existed": before is not None}
 
 
@@ -226,6 +229,14 @@ class LabRuleBroken(Exception):
     """An action on a lab that its rules forbid (the message says which and what to do instead)."""
 
 
+def _lock_lab(lab: Lab) -> None:
+    """
+    Serialise changes to a lab's members, invites and split (PostgreSQL row lock; SQLite writes one at a
+    time anyway), so that two owners acting at once never leave it without an owner or half split.
+    """
+    Lab.objects.select_for_update().filter(pk=lab.pk).first()
+
+
 def _require_owner(lab: Lab, user: User) -> None:
     if not Membership.objects.filter(lab=lab, user=user, role=Membership.Role.OWNER).exists():
         raise LabRuleBroken("Only an owner of the lab can do that.")
@@ -237,7 +248,10 @@ def _owner_count(lab: Lab) -> int:
 
 @transaction.atomic
 def create_invite(*, lab: Lab, by: User, days: int = 14, max_uses: int | None = None) -> Invite:
+    _lock_lab(lab)
     _require_owner(lab, by)
+    if lab.is_personal:
+        raise LabRuleBroken("A personal lab is yours alone: create a lab to triage with others.")
     if not 1 <= days <= 90:
         raise LabRuleBroken("An invite lasts from 1 to 90 days.")
     if max_uses is not None and max_uses < 1:
@@ -249,6 +263,7 @@ def create_invite(*, lab: Lab, by: User, days: int = 14, max_uses: int | None = 
 
 @transaction.atomic
 def revoke_invite(*, invite: Invite, by: User) -> None:
+    _lock_lab(invite.lab)
     _require_owner(invite.lab, by)
     Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
@@ -267,22 +282,28 @@ def invite_problem(invite: Invite) -> str | None:
 @transaction.atomic
 def accept_invite(*, token: str, user: User) -> Membership:
     """Join the invite's lab. Already a member: nothing changes and no use is counted."""
-    invite = Invite.objects.select_for_update().select_related("lab").filter(token=token).first()
+    invite = Invite.objects.select_related("lab").filter(token=token).first()
     if invite is None:
         raise LabRuleBroken("This invite link is not valid. Check that it was copied whole.")
     existing = Membership.objects.filter(lab=invite.lab, user=user).first()
     if existing is not None:
         return existing
-    problem = invite_problem(invite)
-    if problem:
-        raise LabRuleBroken(problem)
-    Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
-    return Membership.objects.create(lab=invite.lab, user=user, role=Membership.Role.MEMBER)
+    # Counted only while the invite is usable, in one statement: of two people taking its last use at
+    # once, one gets in and the other is told, whatever the database.
+    counted = Invite.objects.usable().filter(pk=invite.pk).update(uses=F("uses") + 1)
+    if not counted:
+        invite.refresh_from_db()
+        raise LabRuleBroken(invite_problem(invite) or "This invite cannot be used now.")
+    membership, _ = Membership.objects.get_or_create(
+        lab=invite.lab, user=user, defaults={"role": Membership.Role.MEMBER}
+    )
+    return membership
 
 
 @transaction.atomic
 def remove_member(*, lab: Lab, member: User, by: User) -> None:
     """An owner removes a member, or a member leaves (by == member). A lab never loses its last owner."""
+    _lock_lab(lab)
     if by.pk != member.pk:
         _require_owner(lab, by)
     membership = Membership.objects.select_for_update().filter(lab=lab, user=member).first()
@@ -295,12 +316,13 @@ def remove_member(*, lab: Lab, member: User, by: User) -> None:
             else "A lab needs an owner: this is its last one."
         )
     membership.delete()
-    Assignment.objects.filter(lab=lab, user=member).delete()  # their slice goes back to the pool
+    _share_out(Assignment.objects.filter(lab=lab, user=member))  # nobody's papers go unseen
 
 
 @transaction.atomic
 def set_role(*, lab: Lab, member: User, role: str, by: User) -> Membership:
     """Make a member an owner, or an owner a member (never the last owner)."""
+    _lock_lab(lab)
     _require_owner(lab, by)
     if role not in Membership.Role.values:
         raise LabRuleBroken(f"Unknown role {role!r}.")
@@ -342,12 +364,13 @@ def _split_key(paper: Paper, method: str) -> object:
 
 
 @transaction.atomic
-def split_papers(*, lab: Lab, conference, by: User, method: str, members: list[User]) -> dict[int, int]:
+def split_papers(*, lab: Lab, conference: Conference, by: User, method: str, members: list[User]) -> dict[int, int]:
     """
     Give every paper of the conference to exactly one of `members`, keeping whole groups (days,
     sessions, topics) together and the load even. A paper its assignee already triaged stays theirs,
     so re-splitting never takes finished work away. Returns papers per member id.
     """
+    _lock_lab(lab)
     _require_owner(lab, by)
     if method not in SPLIT_METHODS:
         raise LabRuleBroken(f"Unknown way to split: {method!r}.")
@@ -366,10 +389,16 @@ def split_papers(*, lab: Lab, conference, by: User, method: str, members: list[U
     load = dict.fromkeys(sorted(member_ids), 0)
     owner_of: dict[int, int] = {}
     groups: dict[object, list[Paper]] = {}
+    triaged_by: dict[int, list[int]] = {}
+    for paper_id, user_id in sorted(triaged):
+        triaged_by.setdefault(paper_id, []).append(user_id)
     for paper in papers:
         assignee = current.get(paper.pk)
-        if (paper.pk, assignee) in triaged:
-            # Finished work stays where it is, even with someone left out of this split.
+        if (paper.pk, assignee) in triaged or paper.pk in triaged_by:
+            # Finished work stays where it is, even with someone left out of this split: with its
+            # assignee if they triaged it, else with a member who did (the least loaded one).
+            if (paper.pk, assignee) not in triaged:
+                assignee = min(triaged_by[paper.pk], key=lambda user_id: (load.get(user_id, 0), user_id))
             owner_of[paper.pk] = assignee
             if assignee in load:
                 load[assignee] += 1
@@ -393,29 +422,63 @@ def split_papers(*, lab: Lab, conference, by: User, method: str, members: list[U
 
 
 @transaction.atomic
-def clear_split(*, lab: Lab, conference, by: User) -> None:
+def clear_split(*, lab: Lab, conference: Conference, by: User) -> None:
+    _lock_lab(lab)
     _require_owner(lab, by)
     Assignment.objects.filter(lab=lab, paper__conference=conference).delete()
 
 
 @transaction.atomic
-def take_over_slice(*, lab: Lab, conference, from_user: User, by: User) -> int:
+def take_over_slice(*, lab: Lab, conference: Conference, from_user: User, by: User) -> int:
     """A member takes over what another has not triaged yet of their slice. Returns how many papers."""
     if not Membership.objects.filter(lab=lab, user=by).exists():
         raise LabRuleBroken("Only a member of the lab can take over a slice.")
-    done = ReadingStatus.objects.filter(paper=OuterRef("paper"), user=from_user).exclude(state="")
-    untriaged = Assignment.objects.filter(lab=lab, paper__conference=conference, user=from_user).exclude(Exists(done))
+    _lock_lab(lab)
+    untriaged = _untriaged_slice(lab, conference, from_user)
     return Assignment.objects.filter(pk__in=list(untriaged.values_list("pk", flat=True))).update(user=by)
 
 
+def _untriaged_slice(lab: Lab, conference: Conference, user: User):
+    """The assignments of user's slice that they have not triaged yet."""
+    done = ReadingStatus.objects.filter(paper=OuterRef("paper"), user=user).exclude(state=ReadingStatus.State.UNSEEN)
+    return Assignment.objects.filter(lab=lab, paper__conference=conference, user=user).exclude(Exists(done))
+
+
+def _share_out(assignments) -> None:
+    """Give these assignments, one by one, to the lab's members with the smallest slices."""
+    assignments = list(assignments.select_related("paper"))
+    if not assignments:
+        return
+    lab = assignments[0].lab_id
+    conference = assignments[0].paper.conference_id
+    leaving = {a.user_id for a in assignments}
+    members = list(Membership.objects.filter(lab_id=lab).exclude(user_id__in=leaving).values_list("user_id", flat=True))
+    if not members:
+        Assignment.objects.filter(pk__in=[a.pk for a in assignments]).delete()
+        return
+    load = dict.fromkeys(members, 0)
+    for user_id, count in (
+        Assignment.objects.filter(lab_id=lab, paper__conference_id=conference, user_id__in=members)
+        .values_list("user_id")
+        .annotate(count=Count("pk"))
+    ):
+        load[user_id] = count
+    for assignment in assignments:
+        assignment.user_id = min(load, key=lambda user_id: (load[user_id], user_id))
+        load[assignment.user_id] += 1
+    Assignment.objects.bulk_update(assignments, ["user"])
+
+
 @transaction.atomic
-def swap_slices(*, lab: Lab, conference, with_user: User, by: User) -> None:
+def swap_slices(*, lab: Lab, conference: Conference, with_user: User, by: User) -> None:
     """Two members exchange their slices of the conference (both whole)."""
+    _lock_lab(lab)
     if not Membership.objects.filter(lab=lab, user=with_user).exists():
         raise LabRuleBroken("You can only swap with a member of the lab.")
-    mine = list(Assignment.objects.filter(lab=lab, paper__conference=conference, user=by).values_list("pk", flat=True))
-    theirs = list(
-        Assignment.objects.filter(lab=lab, paper__conference=conference, user=with_user).values_list("pk", flat=True)
-    )
+    mine = list(_untriaged_slice(lab, conference, by).values_list("pk", flat=True))
+    theirs = list(_untriaged_slice(lab, conference, with_user).values_list("pk", flat=True))
+    if not mine or not theirs:
+        raise LabRuleBroken("A swap needs papers left to triage on both sides: take over their papers instead.")
+    # What each has triaged stays with them; only what is left to do changes hands.
     Assignment.objects.filter(pk__in=mine).update(user=with_user)
     Assignment.objects.filter(pk__in=theirs).update(user=by)

@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from papers import services
@@ -52,13 +51,7 @@ def lab_new(request: HttpRequest) -> HttpResponse:
 def lab_detail(request: HttpRequest, lab_slug: str) -> HttpResponse:
     lab, membership = get_lab_for_member(request, lab_slug)
     is_owner = membership.role == Membership.Role.OWNER
-    invites = (
-        Invite.objects.filter(lab=lab, revoked_at__isnull=True, expires_at__gt=timezone.now()).select_related(
-            "created_by"
-        )
-        if is_owner
-        else Invite.objects.none()
-    )
+    invites = Invite.objects.filter(lab=lab).usable() if is_owner else Invite.objects.none()
     return render(
         request,
         "papers/lab_detail.html",
@@ -128,6 +121,9 @@ def _member(lab: Lab, user_id: int) -> User:
 def member_remove(request: HttpRequest, lab_slug: str, user_id: int) -> HttpResponse:
     lab, _ = get_lab_for_member(request, lab_slug)
     member = _member(lab, user_id)
+
+    if member == request.user:
+        return lab_leave(request, lab_slug)
 
     def remove() -> str:
         services.remove_member(lab=lab, member=member, by=request.user)

@@ -185,7 +185,9 @@ def _one_liner(lab: Lab, conference: Conference, paper: Paper) -> dict:
 def _context(
     request: HttpRequest, lab: Lab, conference: Conference, queue: Queue, *, at: str | None, notice: str
 ) -> dict:
-    queued = queue.queued
+    # The paper asked for stays on the card even once it has left the queue (just starred, which
+    # shortlists it; or undone into a state the queue does not show).
+    queued = [row for row in queue.rows if row.queued or row.forum_id == at]
     forum_ids = [row.forum_id for row in queued]
     index = forum_ids.index(at) if at in forum_ids else 0
     paper = None

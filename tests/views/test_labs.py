@@ -248,3 +248,63 @@ def test_the_lab_switcher_lists_my_labs(member_client, lab):
     html = member_client.get(reverse("lab_switcher"), headers={"HX-Request": "true"}).content.decode()
     assert "Vision Lab" in html and "max&#x27;s papers" in html and "+ New lab" in html
     assert member_client.get(reverse("lab_switcher"))["Location"] == reverse("home")
+
+
+# --- Review fixes: the rules hold at the edges ------------------------------------------------------
+
+
+def test_a_newcomer_signs_up_from_an_invite_link_and_comes_back_to_it(client, owner, lab):
+    invite = services.create_invite(lab=lab, by=owner)
+    join_url = reverse("join", args=[invite.token])
+    login_page = client.get(client.get(join_url)["Location"]).content.decode()
+    assert f'href="{reverse("signup")}?next={join_url}"' in login_page
+
+    response = client.post(
+        f"{reverse('signup')}?next={join_url}",
+        {"username": "newbie", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"},
+    )
+    assert response["Location"] == join_url
+
+
+def test_sign_up_never_sends_you_to_another_site(client, db):
+    response = client.post(
+        f"{reverse('signup')}?next=https://evil.example/",
+        {"username": "newbie", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"},
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_the_last_use_of_a_link_lets_one_person_in(client, owner, lab):
+    invite = services.create_invite(lab=lab, by=owner, max_uses=1)
+    url = reverse("join", args=[invite.token])
+    client.force_login(UserFactory(username="first"))
+    client.post(url)
+    client.force_login(UserFactory(username="second"))
+    response = client.post(url)
+    assert response.status_code == 410
+    assert [name for name, _ in roles(lab)] == ["first", "olivia"]
+    invite.refresh_from_db()
+    assert invite.uses == 1
+
+
+def test_used_up_links_are_not_listed_as_open(client, owner, lab):
+    invite = services.create_invite(lab=lab, by=owner, max_uses=1)
+    Invite.objects.filter(pk=invite.pk).update(uses=1)
+    client.force_login(owner)
+    assert reverse("join", args=[invite.token]) not in client.get(lab_url(lab)).content.decode()
+
+
+def test_removing_yourself_is_leaving(client, owner, member, lab):
+    client.force_login(member)
+    response = client.post(reverse("member_remove", args=[lab.slug, member.pk]))
+    assert response["Location"] == reverse("home")
+    assert "max" not in dict(roles(lab))
+
+
+def test_a_personal_lab_takes_no_invites(client, db):
+    user = UserFactory(username="solo")
+    personal = Lab.objects.get(memberships__user=user)
+    with pytest.raises(services.LabRuleBroken, match=r"A personal lab is yours alone"):
+        services.create_invite(lab=personal, by=user)
+    client.force_login(user)
+    assert "Invite teammates" not in client.get(lab_url(personal)).content.decode()

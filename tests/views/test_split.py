@@ -155,3 +155,39 @@ def test_my_slice_filter_on_the_list(client, lab, owner, member, team, conferenc
     client.force_login(member)
     response = client.get(reverse("paper_list", args=[lab.slug, conference.slug]), {"slice": "mine"})
     assert response.context["page"].paginator.count == 10
+
+
+def test_a_swap_exchanges_only_what_is_left_to_triage(lab, owner, member, team, conference, programme):
+    services.split_papers(lab=lab, conference=conference, by=owner, method="even", members=[owner, member])
+    mine_before = [p for p, u in assignees(lab).items() if u == member.pk]
+    ReadingStatus.objects.create(user=member, paper_id=mine_before[0], state="read")
+
+    services.swap_slices(lab=lab, conference=conference, with_user=owner, by=member)
+
+    after = assignees(lab)
+    assert after[mine_before[0]] == member.pk  # my finished paper stays mine
+    assert all(after[p] == owner.pk for p in mine_before[1:])
+    assert sorted(Counter(after.values()).values()) == [14, 16]  # 14 left to do went one way, 15 the other
+
+
+def test_a_swap_needs_papers_on_both_sides(lab, owner, member, team, conference, programme):
+    services.split_papers(lab=lab, conference=conference, by=owner, method="even", members=[owner])
+    with pytest.raises(services.LabRuleBroken, match=r"A swap needs papers left to triage on both sides"):
+        services.swap_slices(lab=lab, conference=conference, with_user=owner, by=member)
+    assert set(assignees(lab).values()) == {owner.pk}
+
+
+def test_a_split_gives_a_paper_to_whoever_already_triaged_it(lab, owner, member, team, conference, programme):
+    ReadingStatus.objects.create(user=team[2], paper=programme[0], state="skipped")
+    services.split_papers(lab=lab, conference=conference, by=owner, method="even", members=[owner, member])
+    assert assignees(lab)[programme[0].pk] == team[2].pk
+    assert len(assignees(lab)) == 30
+
+
+def test_a_leaving_members_papers_go_to_the_others(lab, owner, member, team, conference, programme):
+    services.split_papers(lab=lab, conference=conference, by=owner, method="even", members=team)
+    services.remove_member(lab=lab, member=member, by=member)
+    split = assignees(lab)
+    assert len(split) == 30  # every paper still has someone
+    assert set(split.values()) == {owner.pk, team[2].pk}
+    assert sorted(Counter(split.values()).values()) == [15, 15]
