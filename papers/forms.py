@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from papers.models import Lab, Note, ReadingStatus, User
+from papers.services import SPLIT_METHODS
 
 
 class SignupForm(UserCreationForm):
@@ -189,3 +190,19 @@ class InviteForm(forms.Form):
     max_uses = forms.IntegerField(
         min_value=1, max_value=500, required=False, label="Use limit", help_text="Empty: as many people as you like."
     )
+
+
+class SplitForm(forms.Form):
+    method = forms.ChoiceField(
+        choices=[],
+        error_messages={"required": "Choose how to split.", "invalid_choice": "Choose how to split."},
+    )
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        error_messages={"required": "Choose at least one member of the lab to split the papers between."},
+    )
+
+    def __init__(self, *args, lab: Lab, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = list(SPLIT_METHODS.items())
+        self.fields["members"].queryset = User.objects.filter(memberships__lab=lab)

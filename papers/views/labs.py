@@ -69,16 +69,17 @@ def lab_detail(request: HttpRequest, lab_slug: str) -> HttpResponse:
     )
 
 
-def _back_to_lab(request: HttpRequest, lab: Lab, action) -> HttpResponse:
-    """Run a lab action; a broken rule comes back as a message on the lab's page."""
+def run_lab_action(request: HttpRequest, action, *, back_to) -> HttpResponse:
+    """Run a lab action and go back: its result, or the rule it broke, as a message on that page."""
     try:
-        result = action()
+        messages.success(request, action())
     except services.LabRuleBroken as broken:
         messages.error(request, str(broken))
-    else:
-        if result:
-            messages.success(request, result)
-    return redirect(lab)
+    return redirect(back_to)
+
+
+def _back_to_lab(request: HttpRequest, lab: Lab, action) -> HttpResponse:
+    return run_lab_action(request, action, back_to=lab)
 
 
 @require_POST

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from papers import services
 from papers.access import get_conference_for_member
+from papers.forms import SplitForm
 from papers.models import Assignment, Conference, Lab, Membership, ReadingStatus, User
+from papers.views.labs import run_lab_action
 
 
 def _split_url(lab: Lab, conference: Conference) -> str:
@@ -55,23 +57,26 @@ def split(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResp
 
 
 def _run(request: HttpRequest, lab: Lab, conference: Conference, action) -> HttpResponse:
-    try:
-        messages.success(request, action())
-    except services.LabRuleBroken as broken:
-        messages.error(request, str(broken))
-    return redirect(_split_url(lab, conference))
+    return run_lab_action(request, action, back_to=_split_url(lab, conference))
 
 
 @require_POST
 @login_required
 def split_create(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
-    member_ids = request.POST.getlist("members")
-    members = list(User.objects.filter(pk__in=[i for i in member_ids if i.isdigit()], memberships__lab=lab))
+    form = SplitForm(request.POST, lab=lab)
+    if not form.is_valid():
+        for error in (error for errors in form.errors.values() for error in errors):
+            messages.error(request, error)
+        return redirect(_split_url(lab, conference))
 
     def create() -> str:
         load = services.split_papers(
-            lab=lab, conference=conference, by=request.user, method=request.POST.get("method", ""), members=members
+            lab=lab,
+            conference=conference,
+            by=request.user,
+            method=form.cleaned_data["method"],
+            members=list(form.cleaned_data["members"]),
         )
         return f"Split {sum(load.values()):,} papers between {len(load)} member{'s' if len(load) != 1 else ''}."
 

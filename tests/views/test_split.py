@@ -191,3 +191,17 @@ def test_a_leaving_members_papers_go_to_the_others(lab, owner, member, team, con
     assert len(split) == 30  # every paper still has someone
     assert set(split.values()) == {owner.pk, team[2].pk}
     assert sorted(Counter(split.values()).values()) == [15, 15]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"method": "even"}, "Choose at least one member of the lab to split the papers between."),
+        ({"method": "astrology", "members": ["1"]}, "Choose how to split."),
+    ],
+)
+def test_a_bad_split_request_says_what_is_missing(client, lab, owner, conference, programme, data, message):
+    client.force_login(owner)
+    response = client.post(reverse("split_create", args=[lab.slug, conference.slug]), data, follow=True)
+    assert message in [str(m) for m in response.context["messages"]]
+    assert Assignment.objects.count() == 0
