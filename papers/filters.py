@@ -108,11 +108,11 @@ class PaperFilter(django_filters.FilterSet):
         return ReadingStatus.objects.filter(paper=OuterRef("pk"), user=self.user)
 
     def _lab_statuses(self):
-        return ReadingStatus.objects.filter(paper=OuterRef("pk"), user__memberships__lab=self.lab)
+        return ReadingStatus.objects.in_lab(self.lab).filter(paper=OuterRef("pk"))
 
     def filter_state(self, papers: QuerySet, name: str, value: str) -> QuerySet:
         if value == "unseen":
-            return papers.exclude(Exists(self._my_statuses().exclude(state="")))
+            return papers.exclude(Exists(self._my_statuses().triaged()))
         return papers.filter(Exists(self._my_statuses().filter(state=value)))
 
     def filter_starred(self, papers: QuerySet, name: str, value: str) -> QuerySet:
@@ -132,7 +132,7 @@ class PaperFilter(django_filters.FilterSet):
     def filter_unseen_by_lab(self, papers: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:
             return papers
-        return papers.exclude(Exists(self._lab_statuses().exclude(state="")))
+        return papers.exclude(Exists(self._lab_statuses().triaged()))
 
     def sort_papers(self, papers: QuerySet, name: str, value: str) -> QuerySet:
         if value == "relevance" and self.searching:

@@ -163,9 +163,7 @@ class PaperQuerySet(models.QuerySet):
         papers = self.prefetch_related(
             models.Prefetch(
                 "reading_statuses",
-                queryset=ReadingStatus.objects.filter(user__memberships__lab=lab)
-                .select_related("user")
-                .order_by("user__username"),
+                queryset=ReadingStatus.objects.in_lab(lab).select_related("user").order_by("user__username"),
                 to_attr="lab_statuses",
             ),
             models.Prefetch(
@@ -179,7 +177,8 @@ class PaperQuerySet(models.QuerySet):
 
     def with_lab_star_count(self, lab: Lab) -> PaperQuerySet:
         stars = (
-            ReadingStatus.objects.filter(paper=models.OuterRef("pk"), starred=True, user__memberships__lab=lab)
+            ReadingStatus.objects.in_lab(lab)
+            .filter(paper=models.OuterRef("pk"), starred=True)
             .order_by()
             .values("paper")
             .annotate(count=models.Count("pk"))
@@ -394,6 +393,16 @@ class Invite(models.Model):
         return f"Invite to {self.lab}"
 
 
+class ReadingStatusQuerySet(models.QuerySet):
+    def triaged(self) -> ReadingStatusQuerySet:
+        """Statuses that carry a triage decision (a state): "seen". No row, or no state, is not seen."""
+        return self.exclude(state=ReadingStatus.State.UNSEEN)
+
+    def in_lab(self, lab: Lab) -> ReadingStatusQuerySet:
+        """The statuses of the lab's current members."""
+        return self.filter(user__memberships__lab=lab)
+
+
 class ReadingStatus(models.Model):
     """One user's triage of one paper. No row means the paper is not yet seen."""
 
@@ -410,6 +419,8 @@ class ReadingStatus(models.Model):
     starred = models.BooleanField(default=False, help_text="⭐️ I want to read this.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReadingStatusQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "reading statuses"

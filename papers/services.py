@@ -382,8 +382,9 @@ def split_papers(*, lab: Lab, conference: Conference, by: User, method: str, mem
     )
     current = dict(Assignment.objects.filter(lab=lab, paper__conference=conference).values_list("paper_id", "user_id"))
     triaged = set(
-        ReadingStatus.objects.filter(paper__conference=conference, user__memberships__lab=lab)
-        .exclude(state=ReadingStatus.State.UNSEEN)
+        ReadingStatus.objects.in_lab(lab)
+        .triaged()
+        .filter(paper__conference=conference)
         .values_list("paper_id", "user_id")
     )
     load = dict.fromkeys(sorted(member_ids), 0)
@@ -440,7 +441,7 @@ def take_over_slice(*, lab: Lab, conference: Conference, from_user: User, by: Us
 
 def _untriaged_slice(lab: Lab, conference: Conference, user: User):
     """The assignments of user's slice that they have not triaged yet."""
-    done = ReadingStatus.objects.filter(paper=OuterRef("paper"), user=user).exclude(state=ReadingStatus.State.UNSEEN)
+    done = ReadingStatus.objects.triaged().filter(paper=OuterRef("paper"), user=user)
     return Assignment.objects.filter(lab=lab, paper__conference=conference, user=user).exclude(Exists(done))
 
 

@@ -24,7 +24,7 @@ def _split_url(lab: Lab, conference: Conference) -> str:
 def split(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
     membership = Membership.objects.get(lab=lab, user=request.user)
-    triaged = ReadingStatus.objects.filter(paper=OuterRef("paper"), user=OuterRef("user")).exclude(state="")
+    triaged = ReadingStatus.objects.triaged().filter(paper=OuterRef("paper"), user=OuterRef("user"))
     slices = {
         row["user"]: row
         for row in Assignment.objects.filter(lab=lab, paper__conference=conference)

@@ -96,7 +96,7 @@ class Queue:
             queued = Exists(self.filters.filter_state(this_paper, "state", self.state))
         else:
             queued = Value(True)
-        triaged = Exists(ReadingStatus.objects.filter(paper=OuterRef("pk"), user=self.user).exclude(state=State.UNSEEN))
+        triaged = Exists(ReadingStatus.objects.triaged().filter(paper=OuterRef("pk"), user=self.user))
         rows = scope.annotate(in_queue=queued, triaged_by_me=triaged)
         return [Row(*values) for values in rows.values_list("pk", "forum_id", "in_queue", "triaged_by_me")]
 
