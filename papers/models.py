@@ -50,7 +50,7 @@ class ConferenceQuerySet(models.QuerySet):
 
 
 # Pages of every lab (/labs/<lab>/invite/, …): a conference cannot have these slugs.
-RESERVED_CONFERENCE_SLUGS = {"invite", "invites", "meetings", "members", "leave"}
+RESERVED_CONFERENCE_SLUGS = {"invite", "invites", "meetings", "members", "leave", "export", "import"}
 
 
 class Conference(models.Model):
@@ -110,14 +110,32 @@ class Session(models.Model):
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     room = models.CharField(max_length=200, blank=True)
+    # A lab's own event (a lab dinner, a meet-up) is seen by that lab only; the programme has no lab.
+    lab = models.ForeignKey(
+        "Lab",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        help_text="Empty: the programme.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = [models.F("day").asc(nulls_last=True), models.F("starts_at").asc(nulls_last=True), "title"]
         constraints = [
-            models.UniqueConstraint(fields=["conference", "title", "day"], name="unique_session_per_day"),
+            # The programme's sessions are unique by title and day (the schedule importer's key); labs'
+            # own events are not (two labs may both hold a "Dinner").
+            models.UniqueConstraint(
+                fields=["conference", "title", "day"], condition=Q(lab__isnull=True), name="unique_session_per_day"
+            ),
             # NULLs are distinct in a unique index: a session without a day needs its own.
             models.UniqueConstraint(
-                fields=["conference", "title"], condition=Q(day__isnull=True), name="unique_undated_session"
+                fields=["conference", "title"],
+                condition=Q(day__isnull=True, lab__isnull=True),
+                name="unique_undated_session",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
@@ -393,6 +411,25 @@ class Invite(models.Model):
         return f"Invite to {self.lab}"
 
 
+class CalendarFeed(models.Model):
+    """A member's private calendar feed (/ics/<token>.ics) of a lab's agenda: revocable, regenerable."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="calendar_feeds")
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
+    query = models.CharField(max_length=500, blank=True, help_text="The schedule's filters, e.g. mine=1.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lab", "conference"], name="one_feed_per_member_and_conference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s {self.conference} calendar ({self.lab})"
+
+
 class ReadingStatusQuerySet(models.QuerySet):
     def triaged(self) -> ReadingStatusQuerySet:
         """Statuses that carry a triage decision (a state): "seen". No row, or no state, is not seen."""
@@ -417,6 +454,9 @@ class ReadingStatus(models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="reading_statuses")
     state = models.CharField(max_length=20, choices=State.choices, blank=True, default=State.UNSEEN)
     starred = models.BooleanField(default=False, help_text="⭐️ I want to read this.")
+    # The conference day I saw it (at its poster, in a talk): the trip report's day for a paper the
+    # programme does not schedule. Optional.
+    seen_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -446,7 +446,9 @@ def _plan_sessions(entries: list[_Entry], tz) -> list[_SessionPlan]:
 
 def _write(conference: Conference, plans: list[_SessionPlan], summary: ScheduleSummary, tz) -> None:
     papers = dict(Paper.objects.filter(conference=conference).values_list("forum_id", "id"))
-    sessions = list(Session.objects.filter(conference=conference).order_by("id"))
+    sessions = list(
+        Session.objects.filter(conference=conference, lab__isnull=True).order_by("id")
+    )  # the programme only
     _redate(sessions, tz)
     matches = _match_sessions(sessions, plans)
 
