@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from papers.importers.base import ImportFailed
+from papers.importers.csv import import_csv
 from papers.importers.openreview import import_openreview
 from papers.importers.virtualsite import import_schedule
 from papers.models import (
@@ -37,10 +38,12 @@ class IclrnotesUserAdmin(UserAdmin):
 class ImportForm(forms.Form):
     OPENREVIEW = "openreview"
     SCHEDULE = "schedule"
+    CSV = "csv"
     kind = forms.ChoiceField(
         choices=[
             (OPENREVIEW, 'OpenReview notes (papers): JSON array, JSON Lines or {"notes": [...]}'),
             (SCHEDULE, 'Conference schedule: virtual-site JSON {"results": [...]}'),
+            (CSV, "Papers (and sessions) as CSV, the shape of the list's CSV export"),
         ],
         widget=forms.RadioSelect,
         initial=OPENREVIEW,
@@ -63,7 +66,7 @@ class ImportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == self.SCHEDULE and not cleaned.get("conference"):
+        if cleaned.get("kind") in (self.SCHEDULE, self.CSV) and not cleaned.get("conference"):
             self.add_error("conference", "Choose the conference this schedule belongs to.")
         return cleaned
 
@@ -98,7 +101,9 @@ class ConferenceAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data["file"].read()
             try:
-                if form.cleaned_data["kind"] == ImportForm.SCHEDULE:
+                if form.cleaned_data["kind"] == ImportForm.CSV:
+                    summary = import_csv(data, conference=form.cleaned_data["conference"])
+                elif form.cleaned_data["kind"] == ImportForm.SCHEDULE:
                     summary = import_schedule(
                         data,
                         conference=form.cleaned_data["conference"],

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils import timezone
 
-from papers.models import Lab, Note, ReadingStatus, User
+from papers.models import FORUM_ID, Conference, Lab, Note, ReadingStatus, Session, User
+from papers.schedule import EVENT_KINDS
 from papers.services import SPLIT_METHODS
 
 
@@ -206,3 +208,83 @@ class SplitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = list(SPLIT_METHODS.items())
         self.fields["members"].queryset = User.objects.filter(memberships__lab=lab)
+
+
+class ScheduleFilterForm(forms.Form):
+    """The schedule's filters, from the query string: my agenda, the lab's stars, one kind of session."""
+
+    mine = forms.BooleanField(required=False, label="My agenda")
+    lab = forms.BooleanField(required=False, label="The lab's stars")
+    kind = forms.ChoiceField(required=False, label="Kind", choices=[("", "All kinds"), *Session.Kind.choices])
+
+
+class EventForm(forms.Form):
+    """A lab's own event. Times are local to the conference (its time zone), as on its programme."""
+
+    title = forms.CharField(max_length=300, error_messages={"required": "Give the event a title."})
+    kind = forms.ChoiceField(choices=[])
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"required": "Choose the day of the event."}
+    )
+    starts = forms.TimeField(
+        required=False, label="Starts", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    ends = forms.TimeField(required=False, label="Ends", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    room = forms.CharField(max_length=200, required=False, label="Where", help_text="A room, a restaurant, an address.")
+
+    def __init__(self, *args, conference: Conference, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conference = conference
+        kinds = dict(Session.Kind.choices)
+        self.fields["kind"].choices = [(kind, kinds[kind]) for kind in EVENT_KINDS]
+        self.fields["kind"].initial = Session.Kind.SOCIAL
+        zone = conference.timezone.replace("_", " ")
+        self.fields["starts"].help_text = f"Optional; {zone} time."
+        self.fields["ends"].help_text = f"Optional; {zone} time."
+        for name in ("title", "room"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    @classmethod
+    def for_event(cls, event: Session, *args, **kwargs) -> "EventForm":
+        """The form filled with an event as stored: its times back in the conference's local time."""
+        zone = event.conference.tzinfo
+        initial = {
+            "title": event.title,
+            "kind": event.kind,
+            "day": event.day,
+            "starts": timezone.localtime(event.starts_at, zone).time() if event.starts_at else None,
+            "ends": timezone.localtime(event.ends_at, zone).time() if event.ends_at else None,
+            "room": event.room,
+        }
+        return cls(*args, conference=event.conference, initial=initial, **kwargs)
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        first, last = self.conference.start_date, self.conference.end_date
+        if first and last and not first <= day <= last:
+            raise forms.ValidationError(
+                f"Choose a day of the conference, from {first:%a %-d %b} to {last:%a %-d %b %Y}."
+            )
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts"), cleaned.get("ends")
+        if ends and not starts:
+            self.add_error("starts", "Give a start time too, or leave both times empty for an all-day event.")
+        elif starts and ends and ends <= starts:
+            self.add_error("ends", "The event must end after it starts (an event past midnight: leave the end empty).")
+        return cleaned
+
+
+class ClashChoiceForm(forms.Form):
+    """Of two clashing papers I starred, the one I go to (keep) and the one I unstar (drop)."""
+
+    keep = forms.RegexField(regex=rf"^{FORUM_ID.pattern}$", max_length=64)
+    drop = forms.RegexField(regex=rf"^{FORUM_ID.pattern}$", max_length=64)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("keep") and cleaned.get("keep") == cleaned.get("drop"):
+            raise forms.ValidationError("Choose two different papers.")
+        return cleaned

@@ -5,7 +5,7 @@ in a transaction, and idempotent where a user can double-click.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -13,7 +13,20 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
-from papers.models import Assignment, Conference, Invite, Lab, Membership, Note, Paper, ReadingStatus, User
+from papers.models import (
+    Assignment,
+    CalendarFeed,
+    Conference,
+    Invite,
+    Lab,
+    Membership,
+    Note,
+    Paper,
+    ReadingStatus,
+    Session,
+    User,
+    new_invite_token,
+)
 from papers.rendering import render_markdown
 
 # /labs/new/ is a page of its own, not a lab.
@@ -483,3 +496,172 @@ def swap_slices(*, lab: Lab, conference: Conference, with_user: User, by: User) 
     # What each has triaged stays with them; only what is left to do changes hands.
     Assignment.objects.filter(pk__in=mine).update(user=with_user)
     Assignment.objects.filter(pk__in=theirs).update(user=by)
+
+
+# --- The lab's own events on the schedule ----------------------------------------------------------
+
+
+def _event_times(
+    *, conference: Conference, day: date, starts: time | None, ends: time | None
+) -> tuple[datetime | None, datetime | None]:
+    """Local times of the conference on a day, as aware datetimes (what Session stores)."""
+
+    def aware(at: time | None) -> datetime | None:
+        return timezone.make_aware(datetime.combine(day, at), conference.tzinfo) if at is not None else None
+
+    return aware(starts), aware(ends)
+
+
+def may_manage_event(*, event: Session, user: User) -> bool:
+    """A lab's event may be changed by whoever added it and by the lab's owners."""
+    if event.lab_id is None:
+        return False
+    if event.created_by_id == user.pk:
+        return True
+    return Membership.objects.filter(lab_id=event.lab_id, user=user, role=Membership.Role.OWNER).exists()
+
+
+@transaction.atomic
+def add_event(
+    *,
+    lab: Lab,
+    conference: Conference,
+    by: User,
+    title: str,
+    kind: str,
+    day: date,
+    starts: time | None = None,
+    ends: time | None = None,
+    room: str = "",
+) -> Session:
+    """A non-paper event (a lab dinner, a workshop) that the lab's members see on their schedule."""
+    if not Membership.objects.filter(lab=lab, user=by).exists():
+        raise PermissionDenied("Only a member of the lab can add an event.")
+    starts_at, ends_at = _event_times(conference=conference, day=day, starts=starts, ends=ends)
+    event = Session(
+        conference=conference,
+        lab=lab,
+        created_by=by,
+        title=title,
+        kind=kind,
+        day=day,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room=room,
+    )
+    event.full_clean()
+    event.save()  # Session.save() keeps `day` in step with the start time
+    return event
+
+
+@transaction.atomic
+def edit_event(
+    *,
+    event: Session,
+    by: User,
+    title: str,
+    kind: str,
+    day: date,
+    starts: time | None = None,
+    ends: time | None = None,
+    room: str = "",
+) -> Session:
+    if not may_manage_event(event=event, user=by):
+        raise PermissionDenied("Only whoever added this event, or an owner of the lab, can change it.")
+    event.starts_at, event.ends_at = _event_times(conference=event.conference, day=day, starts=starts, ends=ends)
+    event.title, event.kind, event.day, event.room = title, kind, day, room
+    event.full_clean()
+    event.save()
+    return event
+
+
+@transaction.atomic
+def delete_event(*, event: Session, by: User) -> None:
+    if not may_manage_event(event=event, user=by):
+        raise PermissionDenied("Only whoever added this event, or an owner of the lab, can delete it.")
+    event.delete()
+
+
+# --- Calendar feeds and an attendee's shortlist ---------------------------------------------------------
+# (Imported where used: this section is appended to a module whose imports other sections maintain.)
+
+
+@transaction.atomic
+def renew_calendar_feed(*, user: User, lab: Lab, conference: Conference, query: str = ""):
+    """
+    The member's private feed of this lab's agenda, with a fresh token: made if missing, else its token
+    replaced (the old URL stops working). query: the list's filters it serves (empty: my starred papers).
+    """
+
+    feed = CalendarFeed.objects.select_for_update().filter(user=user, lab=lab, conference=conference).first()
+    if feed is None:
+        try:
+            with transaction.atomic():
+                return CalendarFeed.objects.create(user=user, lab=lab, conference=conference, query=query)
+        except IntegrityError:  # a double submit made it in between
+            feed = CalendarFeed.objects.select_for_update().get(user=user, lab=lab, conference=conference)
+    feed.token = new_invite_token()
+    feed.query = query
+    feed.save(update_fields=["token", "query"])
+    return feed
+
+
+@transaction.atomic
+def revoke_calendar_feed(*, user: User, lab: Lab, conference: Conference) -> bool:
+    """Delete the member's feed (its URL then answers 404). False when there was none: a repeat is harmless."""
+
+    deleted, _ = CalendarFeed.objects.filter(user=user, lab=lab, conference=conference).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def load_shortlist(
+    *,
+    user: User,
+    conference: Conference,
+    papers: list[tuple[Paper, date, bool]],
+    events: list[tuple[str, date, str]],
+    start_date: date | None = None,
+    end_date: date | None = None,
+    city: str = "",
+    timezone_name: str = "",
+) -> Lab:
+    """
+    An attendee's shortlist: for each (paper, day seen, starred), the user's status becomes shortlisted
+    (a paper already being read or read stays so), starred as given, seen on that day; each (title, day,
+    kind) event becomes a day-only event of the user's personal lab. The conference's dates, city and
+    time zone are filled in when it has none. Idempotent. Returns the personal lab.
+    """
+    shortlisted, kept = ReadingStatus.State.SHORTLISTED, [ReadingStatus.State.READING, ReadingStatus.State.READ]
+    for paper, day, starred in papers:
+        _status_upsert(
+            user=user,
+            paper=paper,
+            values={
+                "state": Case(When(state__in=kept, then=F("state")), default=Value(shortlisted)),
+                "starred": starred,
+                "seen_on": day,
+            },
+            new_row={"state": shortlisted, "starred": starred, "seen_on": day},
+        )
+    lab = create_personal_lab(user=user)
+    for title, day, kind in events:
+        Session.objects.get_or_create(
+            conference=conference, lab=lab, title=title, day=day, defaults={"kind": kind, "created_by": user}
+        )
+    changed = []
+    if start_date and not conference.start_date:
+        conference.start_date, conference.end_date = start_date, end_date or start_date
+        changed += ["start_date", "end_date"]
+    if city and not conference.city:
+        conference.city = city
+        changed.append("city")
+    # Sessions' days are taken in the conference's time zone: once times are in, only the schedule importer moves it.
+    timed = conference.sessions.filter(starts_at__isnull=False).exists()
+    if timezone_name and conference.timezone == "UTC" and not timed:
+        conference.timezone = timezone_name
+        changed.append("timezone")
+    if changed:
+        conference.full_clean()
+        conference.save(update_fields=changed)
+    return lab

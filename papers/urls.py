@@ -1,7 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from papers.views import accounts, dashboard, labs, notes, paper_page, papers, split, system, triage
+from papers.views import (
+    accounts,
+    backup,
+    dashboard,
+    exports,
+    labs,
+    notes,
+    paper_page,
+    papers,
+    schedule,
+    split,
+    system,
+    triage,
+)
 
 paper_urls = [
     path("", paper_page.paper_detail, name="paper_detail"),
@@ -20,6 +33,15 @@ conference_urls = [
     path("triage/", triage.triage, name="triage"),
     path("triage/decide/", triage.triage_decide, name="triage_decide"),
     path("triage/undo/", triage.triage_undo, name="triage_undo"),
+    path("schedule/", schedule.schedule, name="schedule"),
+    path("schedule/events/new/", schedule.event_add, name="event_add"),
+    path("schedule/events/<int:session_id>/edit/", schedule.event_edit, name="event_edit"),
+    path("schedule/events/<int:session_id>/delete/", schedule.event_delete, name="event_delete"),
+    path("schedule/choose/", schedule.clash_choose, name="clash_choose"),
+    path("export/<str:fmt>/", exports.export, name="export"),
+    path("calendar/", exports.calendar_feeds, name="calendar_feeds"),
+    path("calendar/renew/", exports.calendar_feed_renew, name="calendar_feed_renew"),
+    path("calendar/revoke/", exports.calendar_feed_revoke, name="calendar_feed_revoke"),
     path("split/", split.split, name="split"),
     path("split/create/", split.split_create, name="split_create"),
     path("split/clear/", split.split_clear, name="split_clear"),
@@ -45,5 +67,8 @@ urlpatterns = [
     path("labs/<slug:lab_slug>/members/<int:user_id>/role/", labs.member_role, name="member_role"),
     path("labs/<slug:lab_slug>/members/<int:user_id>/hand-over/", labs.ownership_hand_over, name="ownership_hand_over"),
     path("labs/<slug:lab_slug>/leave/", labs.lab_leave, name="lab_leave"),
+    path("labs/<slug:lab_slug>/export/", backup.lab_export, name="lab_export"),
+    path("labs/<slug:lab_slug>/import/", backup.lab_import, name="lab_import"),
+    path("ics/<str:token>.ics", exports.calendar_feed, name="calendar_feed"),
     path("labs/<slug:lab_slug>/<slug:conference_slug>/", include(conference_urls)),
 ]

@@ -4,13 +4,14 @@ anonymous visitors are sent to the login page, logged-in outsiders get a 404, an
 page or their action done, for GET and for every POST action.
 """
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from papers import services
-from papers.models import Membership
+from papers.models import Membership, Session
 from tests.factories import (
     ConferenceFactory,
     LabFactory,
@@ -62,6 +63,17 @@ REQUESTS = {
     "split_clear": ("owner", "post", {}),
     "split_take_over": ("member", "post", {}),
     "split_swap": ("member", "post", {}),
+    "schedule": ("member", "get", {}),
+    "event_add": ("member", "post", {"title": "Lab dinner", "kind": "social", "day": "2024-05-08"}),
+    "event_edit": ("member", "get", {}),
+    "event_delete": ("member", "post", {}),
+    "clash_choose": ("member", "post", {"keep": "AUTHZpaper", "drop": "AUTHZpaper"}),
+    "export": ("member", "get", {}),
+    "calendar_feeds": ("member", "get", {}),
+    "calendar_feed_renew": ("member", "post", {}),
+    "calendar_feed_revoke": ("member", "post", {}),
+    "lab_export": ("member", "get", {}),
+    "lab_import": ("owner", "post", {}),
 }
 # The edit view also saves (POST) an edit: covered as a second request.
 EXTRA_POSTS = {"note_edit": {"body": "Edited.", "version": "1", "visibility": "lab"}}
@@ -78,6 +90,9 @@ def world(db):
     MembershipFactory(lab=lab, user=other)
     note = NoteFactory(paper=paper, author=member, lab=lab, kind="todo", body="Read the appendix.")
     invite = services.create_invite(lab=lab, by=owner)
+    event = Session.objects.create(
+        conference=conference, lab=lab, created_by=member, title="Lab dinner", kind="social", day=dt.date(2024, 5, 8)
+    )
     kwargs = {
         "lab_slug": lab.slug,
         "conference_slug": conference.slug,
@@ -85,6 +100,8 @@ def world(db):
         "note_id": note.pk,
         "invite_id": invite.pk,
         "user_id": other.pk,
+        "session_id": event.pk,
+        "fmt": "md",
     }
     return {"owner": owner, "member": member, "kwargs": kwargs}
 
