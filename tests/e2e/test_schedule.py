@@ -83,7 +83,7 @@ def test_schedule_agenda_clash_and_a_lab_event(live_server, page, screenshot, tr
     screenshot("schedule")
 
     # My agenda: the oral and the poster I starred overlap.
-    page.get_by_role("link", name="My agenda").click()
+    page.get_by_role("link", name="My agenda", exact=True).click()
     expect(page.get_by_role("heading", name="My agenda")).to_be_visible()
     expect(page.get_by_text("1 clash between papers you starred")).to_be_visible()
     expect(page.get_by_text("Clashes with")).to_have_count(2)
