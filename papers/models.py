@@ -601,3 +601,86 @@ class LabSignals:
     @property
     def read_by_names(self) -> str:
         return ", ".join(user.username for user in self.read_by)
+
+
+class Nomination(models.Model):
+    """A member proposes a paper for the lab's reading group."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="nominations")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="nominations")
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lab", "paper"], name="one_nomination_per_lab_and_paper")]
+
+    def __str__(self) -> str:
+        return f"{self.paper} for {self.lab}'s reading group"
+
+
+class Vote(models.Model):
+    """One member's vote for reading a paper together; taken back by deleting it."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="votes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lab", "paper", "user"], name="one_vote_per_member_and_paper")]
+        indexes = [models.Index(fields=["lab", "paper"], name="vote_lab_paper_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} votes for {self.paper}"
+
+
+class Meeting(models.Model):
+    """A reading-group meeting of a lab: when, where, which papers and who presents them."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="meetings")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    place = models.CharField(max_length=300, blank=True, help_text="A room or a video-call link.")
+    agenda = models.TextField(blank=True, help_text="Markdown.")
+    papers = models.ManyToManyField(Paper, through="MeetingPaper", related_name="meetings")
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="meetings_attended")
+    held_at = models.DateTimeField(null=True, blank=True, help_text="When it was marked as held.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["lab", "starts_at"], name="meeting_lab_starts_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="meeting_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lab} reading group, {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class MeetingPaper(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="meeting_papers")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="meeting_papers")
+    presenter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="presentations_given"
+    )
+    discussion_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="discussions_led"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "paper"], name="one_paper_once_per_meeting")]
+
+    def __str__(self) -> str:
+        return f"{self.paper} at {self.meeting}"
