@@ -1,10 +1,25 @@
+import datetime as dt
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Q
 from django.utils import timezone
 
-from papers.models import FORUM_ID, Conference, Lab, Note, ReadingStatus, Session, User
+from papers.models import (
+    FORUM_ID,
+    Conference,
+    Lab,
+    Meeting,
+    Note,
+    Paper,
+    ReadingStatus,
+    Session,
+    User,
+    validate_timezone,
+)
 from papers.schedule import EVENT_KINDS
-from papers.services import SPLIT_METHODS
+from papers.services import SPLIT_METHODS, MeetingSlot
 
 
 class SignupForm(UserCreationForm):
@@ -288,3 +303,214 @@ class ClashChoiceForm(forms.Form):
         if cleaned.get("keep") and cleaned.get("keep") == cleaned.get("drop"):
             raise forms.ValidationError("Choose two different papers.")
         return cleaned
+
+
+# --- The reading group -----------------------------------------------------------------------------------
+
+
+class VoteForm(forms.Form):
+    """A vote is set, not toggled (vote=1 votes, vote=0 takes it back): a double click does no harm."""
+
+    paper = forms.ModelChoiceField(
+        queryset=Paper.objects.all(), error_messages={"invalid_choice": "There is no such paper."}
+    )
+    vote = forms.TypedChoiceField(
+        choices=[("1", "Vote"), ("0", "Take back")],
+        coerce=lambda value: value == "1",
+        error_messages={"required": "vote must be 1 or 0.", "invalid_choice": "vote must be 1 or 0."},
+    )
+
+
+class NominateForm(forms.Form):
+    """Nominate a paper (nominate=1, the default) or withdraw its nomination (nominate=0)."""
+
+    paper = forms.ModelChoiceField(
+        queryset=Paper.objects.all(), error_messages={"invalid_choice": "There is no such paper."}
+    )
+    nominate = forms.TypedChoiceField(
+        choices=[("1", "Nominate"), ("0", "Withdraw")],
+        coerce=lambda value: value == "1",
+        required=False,
+        empty_value=True,
+        error_messages={"invalid_choice": "nominate must be 1 or 0."},
+    )
+
+
+class CandidateFilterForm(forms.Form):
+    """The candidates page's GET filters: one conference, and a title search for papers to nominate."""
+
+    conference = forms.ModelChoiceField(
+        queryset=Conference.objects.all(), to_field_name="slug", required=False, empty_label="All conferences"
+    )
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Find a paper to nominate",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words of its title", "autocomplete": "off"}),
+    )
+
+
+# --- The reading group's meetings ---------------------------------------------------------------------
+
+
+class MeetingForm(forms.Form):
+    """
+    A meeting: when (a day and times in a time zone, stored as aware datetimes), where, the agenda, and
+    its papers, each with a presenter and a discussion lead. Papers are ticked in `papers` (paper pks)
+    from the lab's candidates (nominated or starred by a member), or added by forum id. Each paper row's
+    presenter is pre-filled from the rotation (papers.meetings.rotation); empty leaves the slot open.
+    """
+
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"required": "Choose the day of the meeting."}
+    )
+    starts = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"required": "Choose when the meeting starts."},
+    )
+    ends = forms.TimeField(required=False, label="Ends", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    time_zone = forms.CharField(
+        max_length=64,
+        initial="UTC",
+        validators=[validate_timezone],
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Europe/Vienna", "autocomplete": "off"}),
+    )
+    place = forms.CharField(max_length=300, required=False, label="Where", help_text="A room, or a video-call link.")
+    agenda = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown: **bold**, lists, [links](…)."
+    )
+    papers = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+    forum_id = forms.RegexField(
+        regex=rf"^{FORUM_ID.pattern}$",
+        max_length=64,
+        required=False,
+        label="Or add a paper by forum id",
+        help_text="Its OpenReview forum id, e.g. 2dnO3LLiJ1.",
+        error_messages={"invalid": "A forum id has only letters, digits, - and _."},
+    )
+
+    def __init__(
+        self,
+        *args,
+        lab: Lab,
+        members: list[User],
+        meeting: Meeting | None = None,
+        slots: list | None = None,
+        preselected: list[int] = (),
+        **kwargs,
+    ) -> None:
+        """members: the lab's members in rotation order (papers.meetings.rotation); slots: the meeting's."""
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.lab, self.meeting = lab, meeting
+        self.members = {member.pk: member for member in members}
+        slots = list(slots or [])
+        taken = {slot.paper_id: slot for slot in slots}
+        wanted = [pk for pk in preselected if pk not in taken]
+        candidates = {
+            paper.pk: paper
+            for paper in Paper.objects.filter(
+                Q(nominations__lab=lab)
+                | Q(reading_statuses__starred=True, reading_statuses__user__memberships__lab=lab)
+                | Q(pk__in=wanted)
+            )
+            .exclude(pk__in=taken)
+            .select_related("conference")
+            .distinct()
+            .order_by("title", "pk")
+        }
+        first = [candidates.pop(pk) for pk in wanted if pk in candidates]
+        papers = [slot.paper for slot in slots] + first + list(candidates.values())
+        self.fields["papers"].choices = [(paper.pk, paper.title) for paper in papers]
+        if not self.is_bound:
+            self.initial.setdefault("papers", [slot.paper_id for slot in slots] + [paper.pk for paper in first])
+        people = [("", "Open (a volunteer)")] + [(member.pk, member.username) for member in members]
+        suggestions = iter(members * (len(papers) // max(len(members), 1) + 1))
+        self.rows = []
+        for paper in papers:
+            slot = taken.get(paper.pk)
+            presenter = slot.presenter_id if slot else (next(suggestions).pk if members else None)
+            for role, initial in (("presenter", presenter), ("lead", slot.discussion_lead_id if slot else None)):
+                self.fields[f"{role}_{paper.pk}"] = forms.TypedChoiceField(
+                    choices=people, coerce=int, empty_value=None, required=False, initial=initial,
+                    label="Presenter" if role == "presenter" else "Discussion lead",
+                )  # fmt: skip
+            self.rows.append((paper, self[f"presenter_{paper.pk}"], self[f"lead_{paper.pk}"]))
+        self.paper_by_pk = {paper.pk: paper for paper in papers}
+
+    @classmethod
+    def for_meeting(cls, meeting: Meeting, *args, **kwargs) -> "MeetingForm":
+        """The form filled with a meeting as stored (times in UTC)."""
+        starts = meeting.starts_at.astimezone(dt.UTC)
+        initial = {
+            "day": starts.date(),
+            "starts": starts.time(),
+            "ends": meeting.ends_at.astimezone(dt.UTC).time() if meeting.ends_at else None,
+            "time_zone": "UTC",
+            "place": meeting.place,
+            "agenda": meeting.agenda,
+        }
+        return cls(*args, meeting=meeting, initial=initial, **kwargs)
+
+    def clean_forum_id(self) -> Paper | None:
+        forum_id = self.cleaned_data["forum_id"]
+        if not forum_id:
+            return None
+        paper = (
+            Paper.objects.filter(forum_id=forum_id)
+            .select_related("conference")
+            .order_by("-conference__start_date", "-pk")
+            .first()
+        )
+        if paper is None:
+            raise forms.ValidationError(f"No paper has the forum id {forum_id}.")
+        return paper
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        day, starts, ends, zone = (cleaned.get(name) for name in ("day", "starts", "ends", "time_zone"))
+        if day and starts and zone:
+            tz = zoneinfo.ZoneInfo(zone)
+            cleaned["starts_at"] = timezone.make_aware(dt.datetime.combine(day, starts), tz)
+            cleaned["ends_at"] = timezone.make_aware(dt.datetime.combine(day, ends), tz) if ends else None
+            if ends and ends <= starts:
+                self.add_error("ends", "The meeting must end after it starts (past midnight: leave the end empty).")
+        chosen = [pk for pk in cleaned.get("papers", []) if pk in self.paper_by_pk]
+        extra = cleaned.get("forum_id")
+        if not chosen and extra is None and "forum_id" not in self.errors:
+            self.add_error("papers", "Choose at least one paper to read: tick it, or give its forum id.")
+        slots = []
+        for pk in chosen:
+            # The choices are the lab's members: anyone else is an invalid choice of the field.
+            presenter, lead = cleaned.get(f"presenter_{pk}"), cleaned.get(f"lead_{pk}")
+            people = {"presenter": self.members.get(presenter), "lead": self.members.get(lead)}
+            slots.append(MeetingSlot(paper=self.paper_by_pk[pk], **people))
+        if extra is not None and extra.pk not in chosen:
+            busy = {slot.presenter.pk for slot in slots if slot.presenter}
+            free = next((member for member in self.members.values() if member.pk not in busy), None)
+            slots.append(MeetingSlot(paper=extra, presenter=free))
+        cleaned["slots"] = slots
+        return cleaned
+
+
+class VolunteerForm(forms.Form):
+    paper = forms.IntegerField(error_messages={"required": "Say which paper (its pk).", "invalid": "paper is a pk."})
+    role = forms.ChoiceField(
+        choices=[("presenter", "Presenter"), ("lead", "Discussion lead")],
+        error_messages={
+            "required": "role must be presenter or lead.",
+            "invalid_choice": "role must be presenter or lead.",
+        },
+    )
+
+
+class MeetingHeldForm(forms.Form):
+    attendees = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, members: list[User], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.members = {member.pk: member for member in members}
+        self.fields["attendees"].choices = [(member.pk, member.username) for member in members]
+
+    def clean_attendees(self) -> list[User]:
+        return [self.members[pk] for pk in self.cleaned_data["attendees"]]

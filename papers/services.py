@@ -5,6 +5,7 @@ in a transaction, and idempotent where a user can double-click.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -19,12 +20,16 @@ from papers.models import (
     Conference,
     Invite,
     Lab,
+    Meeting,
+    MeetingPaper,
     Membership,
+    Nomination,
     Note,
     Paper,
     ReadingStatus,
     Session,
     User,
+    Vote,
     new_invite_token,
 )
 from papers.rendering import render_markdown
@@ -665,3 +670,202 @@ def load_shortlist(
         conference.full_clean()
         conference.save(update_fields=changed)
     return lab
+
+
+# --- The reading group: nominations and votes -----------------------------------------------------------
+
+
+@transaction.atomic
+def nominate_paper(*, lab: Lab, paper: Paper, by: User) -> bool:
+    """Propose a paper for the lab's reading group. False when it already was: nominating twice is once."""
+    _, created = Nomination.objects.get_or_create(lab=lab, paper=paper, defaults={"nominated_by": by})
+    return created
+
+
+@transaction.atomic
+def withdraw_nomination(*, lab: Lab, paper: Paper, by: User) -> bool:
+    """
+    Take a nomination back: its nominator or an owner of the lab may. False when there was none (a
+    repeat is harmless); LabRuleBroken for anyone else.
+    """
+    nomination = Nomination.objects.select_for_update().filter(lab=lab, paper=paper).first()
+    if nomination is None:
+        return False
+    is_owner = Membership.objects.filter(lab=lab, user=by, role=Membership.Role.OWNER).exists()
+    if nomination.nominated_by_id not in (by.pk, None) and not is_owner:
+        raise LabRuleBroken("Only whoever nominated a paper, or an owner of the lab, can withdraw the nomination.")
+    nomination.delete()
+    return True
+
+
+@transaction.atomic
+def vote_for(*, lab: Lab, paper: Paper, user: User) -> bool:
+    """The member's vote for reading the paper together. False when it was already there: one vote a member."""
+    _, created = Vote.objects.get_or_create(lab=lab, paper=paper, user=user)
+    return created
+
+
+@transaction.atomic
+def take_back_vote(*, lab: Lab, paper: Paper, user: User) -> bool:
+    """Remove the member's vote. False when there was none: taking back twice is harmless."""
+    deleted, _ = Vote.objects.filter(lab=lab, paper=paper, user=user).delete()
+    return bool(deleted)
+
+
+# --- The reading group's meetings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingSlot:
+    """One paper of a meeting and who presents it (None: open, for a member to volunteer)."""
+
+    paper: Paper
+    presenter: User | None = None
+    lead: User | None = None
+
+
+MEETING_ROLES = {"presenter": "presenter", "lead": "discussion_lead"}
+
+
+def may_manage_meeting(*, meeting: Meeting, user: User) -> bool:
+    """A meeting may be changed or deleted by whoever scheduled it and by the lab's owners."""
+    if meeting.created_by_id == user.pk:
+        return True
+    return Membership.objects.filter(lab_id=meeting.lab_id, user=user, role=Membership.Role.OWNER).exists()
+
+
+def _check_meeting_people(lab: Lab, people: list[User | None]) -> None:
+    wanted = {person.pk for person in people if person is not None}
+    if wanted - set(Membership.objects.filter(lab=lab, user_id__in=wanted).values_list("user_id", flat=True)):
+        raise LabRuleBroken("Presenters, discussion leads and attendees must be members of the lab.")
+
+
+def _check_meeting(*, lab: Lab, starts_at: datetime, ends_at: datetime | None, slots: list[MeetingSlot]) -> None:
+    if timezone.is_naive(starts_at) or (ends_at is not None and timezone.is_naive(ends_at)):
+        raise ValueError("A meeting's times must be aware datetimes.")
+    if ends_at is not None and ends_at <= starts_at:
+        raise LabRuleBroken("A meeting must end after it starts.")
+    if not slots:
+        raise LabRuleBroken("Choose at least one paper to read.")
+    if len({slot.paper.pk for slot in slots}) != len(slots):
+        raise LabRuleBroken("Each paper can be on a meeting's agenda once.")
+    _check_meeting_people(lab, [person for slot in slots for person in (slot.presenter, slot.lead)])
+
+
+@transaction.atomic
+def create_meeting(
+    *,
+    lab: Lab,
+    by: User,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    place: str = "",
+    agenda: str = "",
+    slots: list[MeetingSlot],
+) -> Meeting:
+    """Any member schedules a meeting. The same meeting posted twice in a row (a double click) is made once."""
+    if not Membership.objects.filter(lab=lab, user=by).exists():
+        raise LabRuleBroken("Only a member of the lab can schedule a meeting.")
+    _lock_lab(lab)
+    _check_meeting(lab=lab, starts_at=starts_at, ends_at=ends_at, slots=slots)
+    just_made = (
+        Meeting.objects.filter(lab=lab, created_by=by, starts_at=starts_at, place=place.strip())
+        .filter(created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)
+        .first()
+    )
+    if just_made is not None:
+        return just_made
+    meeting = Meeting.objects.create(
+        lab=lab, created_by=by, starts_at=starts_at, ends_at=ends_at, place=place.strip(), agenda=agenda.strip()
+    )
+    MeetingPaper.objects.bulk_create(
+        MeetingPaper(meeting=meeting, paper=slot.paper, presenter=slot.presenter, discussion_lead=slot.lead, position=n)
+        for n, slot in enumerate(slots)
+    )
+    return meeting
+
+
+@transaction.atomic
+def update_meeting(
+    *,
+    meeting: Meeting,
+    by: User,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    place: str = "",
+    agenda: str = "",
+    slots: list[MeetingSlot],
+) -> Meeting:
+    """Change a meeting (its creator or an owner): its times, place, agenda and papers with their people."""
+    if not may_manage_meeting(meeting=meeting, user=by):
+        raise LabRuleBroken("Only whoever scheduled this meeting, or an owner of the lab, can change it.")
+    _lock_lab(meeting.lab)
+    _check_meeting(lab=meeting.lab, starts_at=starts_at, ends_at=ends_at, slots=slots)
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    meeting.place, meeting.agenda = place.strip(), agenda.strip()
+    meeting.save()
+    MeetingPaper.objects.filter(meeting=meeting).exclude(paper__in=[slot.paper for slot in slots]).delete()
+    for n, slot in enumerate(slots):
+        MeetingPaper.objects.update_or_create(
+            meeting=meeting,
+            paper=slot.paper,
+            defaults={"presenter": slot.presenter, "discussion_lead": slot.lead, "position": n},
+        )
+    return meeting
+
+
+@transaction.atomic
+def delete_meeting(*, meeting: Meeting, by: User) -> None:
+    if not may_manage_meeting(meeting=meeting, user=by):
+        raise LabRuleBroken("Only whoever scheduled this meeting, or an owner of the lab, can delete it.")
+    meeting.delete()
+
+
+@transaction.atomic
+def volunteer(*, meeting: Meeting, by: User, paper: Paper, role: str) -> MeetingPaper:
+    """
+    A member takes a paper's presenter or discussion-lead slot: an open one, or one already theirs (a
+    repeat changes nothing). Only an owner takes a slot someone else holds. Returns the MeetingPaper.
+    """
+    if role not in MEETING_ROLES:
+        raise LabRuleBroken(f"Unknown role {role!r}: volunteer as presenter or lead.")
+    membership = Membership.objects.filter(lab_id=meeting.lab_id, user=by).first()
+    if membership is None:
+        raise LabRuleBroken("Only a member of the lab can volunteer.")
+    if meeting.held_at is not None:
+        raise LabRuleBroken("This meeting has been held already.")
+    slot = MeetingPaper.objects.select_for_update().filter(meeting=meeting, paper=paper).first()
+    if slot is None:
+        raise LabRuleBroken("That paper is not on this meeting's agenda.")
+    field = MEETING_ROLES[role]
+    holder = getattr(slot, f"{field}_id")
+    if holder == by.pk:
+        return slot
+    if holder is not None and membership.role != Membership.Role.OWNER:
+        raise LabRuleBroken("Someone else has that slot already: ask them or an owner to swap.")
+    setattr(slot, field, by)
+    slot.save(update_fields=[field])
+    # The meeting changed for the calendar (SEQUENCE / LAST-MODIFIED of its .ics).
+    Meeting.objects.filter(pk=meeting.pk).update(updated_at=timezone.now())
+    return slot
+
+
+@transaction.atomic
+def mark_meeting_held(*, meeting: Meeting, by: User, attendees: list[User]) -> Meeting:
+    """
+    After the meeting: it was held, these members attended, and each of them has read each of its papers.
+    Repeating it is harmless; a corrected list of attendees replaces the earlier one (a paper marked read
+    stays read: we cannot know what the member had before).
+    """
+    if not Membership.objects.filter(lab_id=meeting.lab_id, user=by).exists():
+        raise LabRuleBroken("Only a member of the lab can mark a meeting held.")
+    _check_meeting_people(meeting.lab, list(attendees))
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.held_at is None:
+        meeting.held_at = timezone.now()
+    meeting.save(update_fields=["held_at", "updated_at"])
+    meeting.attendees.set(attendees)
+    for paper in meeting.papers.all():
+        for attendee in attendees:
+            set_state(user=attendee, paper=paper, state=ReadingStatus.State.READ)
+    return meeting

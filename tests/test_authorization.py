@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from papers import services
-from papers.models import Membership, Session
+from papers.models import Meeting, MeetingPaper, Membership, Session
 from tests.factories import (
     ConferenceFactory,
     LabFactory,
@@ -72,6 +72,17 @@ REQUESTS = {
     "calendar_feeds": ("member", "get", {}),
     "calendar_feed_renew": ("member", "post", {}),
     "calendar_feed_revoke": ("member", "post", {}),
+    "meetings": ("member", "get", {}),
+    "nominate": ("member", "post", {"paper": "PAPER_PK"}),
+    "vote": ("member", "post", {"paper": "PAPER_PK", "vote": "1"}),
+    "meeting_new": ("member", "get", {}),
+    "meeting_detail": ("member", "get", {}),
+    "meeting_edit": ("member", "get", {}),
+    "meeting_delete": ("member", "post", {}),
+    "meeting_volunteer": ("member", "post", {"paper": "PAPER_PK", "role": "lead"}),
+    "meeting_held": ("member", "post", {"attendees": ["MEMBER_PK"]}),
+    "meeting_handout": ("member", "get", {}),
+    "meeting_ics": ("member", "get", {}),
     "lab_export": ("member", "get", {}),
     "lab_import": ("owner", "post", {}),
 }
@@ -93,6 +104,10 @@ def world(db):
     event = Session.objects.create(
         conference=conference, lab=lab, created_by=member, title="Lab dinner", kind="social", day=dt.date(2024, 5, 8)
     )
+    meeting = Meeting.objects.create(
+        lab=lab, created_by=member, starts_at=dt.datetime(2024, 6, 3, 14, tzinfo=dt.UTC), place="Room 1"
+    )
+    MeetingPaper.objects.create(meeting=meeting, paper=paper, presenter=member)
     kwargs = {
         "lab_slug": lab.slug,
         "conference_slug": conference.slug,
@@ -102,8 +117,10 @@ def world(db):
         "user_id": other.pk,
         "session_id": event.pk,
         "fmt": "md",
+        "meeting_id": meeting.pk,
     }
-    return {"owner": owner, "member": member, "kwargs": kwargs}
+    placeholders = {"PAPER_PK": str(paper.pk), "MEMBER_PK": str(member.pk)}
+    return {"owner": owner, "member": member, "kwargs": kwargs, "placeholders": placeholders}
 
 
 def url_for(name: str, route: str, world) -> str:
@@ -121,17 +138,31 @@ def test_every_lab_url_is_covered():
 CASES = [(name, route) for name, route in lab_patterns()]
 
 
-def requests_for(name: str):
+def requests_for(name: str, world=None):
     persona, method, data = REQUESTS[name]
-    yield persona, method, data
+    yield persona, method, _fill(data, world)
     if name in EXTRA_POSTS:
-        yield persona, "post", EXTRA_POSTS[name]
+        yield persona, "post", _fill(EXTRA_POSTS[name], world)
+
+
+def _fill(data: dict, world) -> dict:
+    """Put the world's ids where the table has placeholders (the table is written before the world)."""
+    if world is None:
+        return data
+    values = world["placeholders"]
+
+    def fill(value):
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        return values.get(value, value)
+
+    return {key: fill(value) for key, value in data.items()}
 
 
 @pytest.mark.parametrize(("name", "route"), CASES, ids=[name for name, _ in CASES])
 def test_anonymous_visitors_are_sent_to_login(client, world, name, route):
     url = url_for(name, route, world)
-    for _, method, data in requests_for(name):
+    for _, method, data in requests_for(name, world):
         response = getattr(client, method)(url, data)
         assert response.status_code == 302, (name, method)
         assert response["Location"] == f"{reverse('login')}?next={url}", (name, method)
@@ -141,14 +172,14 @@ def test_anonymous_visitors_are_sent_to_login(client, world, name, route):
 def test_outsiders_get_404(client, world, name, route):
     client.force_login(UserFactory(username="outsider"))
     url = url_for(name, route, world)
-    for _, method, data in requests_for(name):
+    for _, method, data in requests_for(name, world):
         assert getattr(client, method)(url, data).status_code == 404, (name, method)
 
 
 @pytest.mark.parametrize(("name", "route"), CASES, ids=[name for name, _ in CASES])
 def test_members_are_served(client, world, name, route):
     url = url_for(name, route, world)
-    for persona, method, data in requests_for(name):
+    for persona, method, data in requests_for(name, world):
         client.force_login(world[persona])
         response = getattr(client, method)(url, data)
         if method == "get":
@@ -164,5 +195,5 @@ def test_members_of_another_lab_get_404_too(client, world):
     MembershipFactory(lab=stranger_lab, user=stranger, role=Membership.Role.OWNER)
     client.force_login(stranger)
     for name, route in CASES:
-        for _, method, data in requests_for(name):
+        for _, method, data in requests_for(name, world):
             assert getattr(client, method)(url_for(name, route, world), data).status_code == 404, (name, method)

@@ -400,8 +400,8 @@ def populate(conference, lab, member, *, papers: int, members: int) -> None:
 
 # session, user, membership+lab, conference; the activity's statuses and notes; the funnel (programme size,
 # papers per stage); the members with their slices, their statuses counted per member; the most starred
-# papers, their statuses
-DASHBOARD_QUERIES = 12
+# papers, their statuses; the lab's upcoming reading-group meetings
+DASHBOARD_QUERIES = 13
 
 
 @pytest.mark.parametrize(("papers", "members"), [(2, 1), (2, 20), (40, 1), (40, 20)])

@@ -34,8 +34,8 @@ def test_home_query_count_does_not_grow_with_labs_or_conferences(client, db, dja
         MembershipFactory(user=user)
         PaperFactory(conference=ConferenceFactory())
     client.force_login(user)
-    # session, user, memberships+labs, conferences with paper counts
-    with django_assert_num_queries(4):
+    # session, user, memberships+labs, conferences with paper counts, upcoming meetings of my labs
+    with django_assert_num_queries(5):
         client.get(reverse("home"))
 
 
