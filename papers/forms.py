@@ -440,13 +440,13 @@ class MeetingForm(forms.Form):
 
     @classmethod
     def for_meeting(cls, meeting: Meeting, *args, **kwargs) -> "MeetingForm":
-        """The form filled with a meeting as stored (times in UTC)."""
-        starts = meeting.starts_at.astimezone(dt.UTC)
+        """The form filled with a meeting as stored, in its own time zone."""
+        starts = meeting.starts_at.astimezone(meeting.tzinfo)
         initial = {
             "day": starts.date(),
             "starts": starts.time(),
-            "ends": meeting.ends_at.astimezone(dt.UTC).time() if meeting.ends_at else None,
-            "time_zone": "UTC",
+            "ends": meeting.ends_at.astimezone(meeting.tzinfo).time() if meeting.ends_at else None,
+            "time_zone": meeting.time_zone,
             "place": meeting.place,
             "agenda": meeting.agenda,
         }

@@ -643,6 +643,12 @@ class Meeting(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     place = models.CharField(max_length=300, blank=True, help_text="A room or a video-call link.")
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="Times are shown in it, e.g. Europe/Vienna.",
+    )
     agenda = models.TextField(blank=True, help_text="Markdown.")
     papers = models.ManyToManyField(Paper, through="MeetingPaper", related_name="meetings")
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="meetings_attended")
@@ -664,7 +670,11 @@ class Meeting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lab} reading group, {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.lab} reading group, {timezone.localtime(self.starts_at, self.tzinfo):%Y-%m-%d %H:%M}"
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class MeetingPaper(models.Model):

@@ -761,6 +761,7 @@ def create_meeting(
     ends_at: datetime | None = None,
     place: str = "",
     agenda: str = "",
+    time_zone: str = "UTC",
     slots: list[MeetingSlot],
 ) -> Meeting:
     """Any member schedules a meeting. The same meeting posted twice in a row (a double click) is made once."""
@@ -776,7 +777,13 @@ def create_meeting(
     if just_made is not None:
         return just_made
     meeting = Meeting.objects.create(
-        lab=lab, created_by=by, starts_at=starts_at, ends_at=ends_at, place=place.strip(), agenda=agenda.strip()
+        lab=lab,
+        created_by=by,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        agenda=agenda.strip(),
+        time_zone=time_zone,
     )
     MeetingPaper.objects.bulk_create(
         MeetingPaper(meeting=meeting, paper=slot.paper, presenter=slot.presenter, discussion_lead=slot.lead, position=n)
@@ -794,6 +801,7 @@ def update_meeting(
     ends_at: datetime | None = None,
     place: str = "",
     agenda: str = "",
+    time_zone: str = "UTC",
     slots: list[MeetingSlot],
 ) -> Meeting:
     """Change a meeting (its creator or an owner): its times, place, agenda and papers with their people."""
@@ -802,7 +810,7 @@ def update_meeting(
     _lock_lab(meeting.lab)
     _check_meeting(lab=meeting.lab, starts_at=starts_at, ends_at=ends_at, slots=slots)
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
-    meeting.place, meeting.agenda = place.strip(), agenda.strip()
+    meeting.place, meeting.agenda, meeting.time_zone = place.strip(), agenda.strip(), time_zone
     meeting.save()
     MeetingPaper.objects.filter(meeting=meeting).exclude(paper__in=[slot.paper for slot in slots]).delete()
     for n, slot in enumerate(slots):

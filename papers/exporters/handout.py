@@ -26,20 +26,18 @@ Only the lab's shared notes: a handout is passed around, so nobody's private not
 
 from __future__ import annotations
 
-import datetime as dt
-
 from papers.exporters import one_line
 from papers.latex import latex_to_text
 from papers.models import Meeting, MeetingPaper, Note
 
 
 def when(meeting: Meeting) -> str:
-    """'Monday, June 3, 2024, 14:00-15:00 UTC': times are stored aware and shown in UTC."""
-    starts = meeting.starts_at.astimezone(dt.UTC)
+    """'Monday, June 3, 2024, 14:00-15:00 (Europe/Vienna)': in the meeting's own time zone."""
+    starts = meeting.starts_at.astimezone(meeting.tzinfo)
     text = f"{starts:%A, %B} {starts.day}, {starts.year}, {starts:%H:%M}"
     if meeting.ends_at is not None:
-        text += f"-{meeting.ends_at.astimezone(dt.UTC):%H:%M}"
-    return f"{text} UTC"
+        text += f"-{meeting.ends_at.astimezone(meeting.tzinfo):%H:%M}"
+    return f"{text} ({meeting.time_zone})"
 
 
 def handout(meeting: Meeting, slots: list[MeetingPaper], notes: list[Note]) -> str:

@@ -154,6 +154,7 @@ def _meeting_fields(form: MeetingForm) -> dict:
         "ends_at": cleaned["ends_at"],
         "place": cleaned["place"],
         "agenda": cleaned["agenda"],
+        "time_zone": cleaned["time_zone"],
         "slots": cleaned["slots"],
     }
 

@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 import zoneinfo
 
 from playwright.sync_api import expect
@@ -55,7 +54,8 @@ def test_schedule_a_meeting_with_a_presenter_open_it_and_mark_it_held(live_serve
     page.goto(f"{live_server.url}/labs/vision/meetings/")
     expect(page.locator("#upcoming-meetings")).to_contain_text("Vision Transformers Need Registers — olivia presents")
     screenshot("meeting-upcoming")
-    page.get_by_role("link", name=re.compile(r"UTC$")).click()
+    expect(page.locator(".meet-upcoming__when").first).to_contain_text("16:00 Europe/Vienna")
+    page.locator(".meet-upcoming__when").first.click()  # shown in the meeting's zone, Europe/Vienna
 
     page.get_by_label("olivia").uncheck()  # olivia could not come after all
     page.get_by_role("button", name="Mark held: papers read for attendees").click()

@@ -117,6 +117,10 @@ def test_a_member_schedules_a_meeting_in_their_time_zone(client, lab, team, star
     assert response.status_code == 302
     assert response["Location"] == url("meeting_detail", lab, meeting.pk)
     assert (meeting.starts_at, meeting.ends_at) == (at(3, 14), dt.datetime(2030, 6, 3, 15, 30, tzinfo=UTC))
+    # Shown in the zone it was planned in: 16:00 in Vienna is 14:00 UTC.
+    assert meeting.time_zone == "Europe/Vienna"
+    page = html_of(client.get(url("meeting_detail", lab, meeting.pk)))
+    assert "16:00–17:30 Europe/Vienna</time>" in page
     assert (meeting.place, meeting.agenda, meeting.created_by) == (
         "https://meet.example.org/rg",
         "Read **both**.",
@@ -344,7 +348,7 @@ def test_the_handout_is_markdown_with_shared_notes_only(client, lab, team, paper
     assert response.content.decode() == (
         "# Vision Lab reading group\n"
         "\n"
-        "- When: Monday, June 3, 2030, 14:00-15:00 UTC\n"
+        "- When: Monday, June 3, 2030, 14:00-15:00 (UTC)\n"
         "- Where: Room 1\n"
         "\n"
         "## Agenda\n"
