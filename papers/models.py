@@ -694,3 +694,24 @@ class MeetingPaper(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper} at {self.meeting}"
+
+
+class PaperNeighbor(models.Model):
+    """
+    A precomputed "more like this": `neighbor` is among the papers most similar to `paper` (same
+    conference), with a similarity `score` (higher is closer). Written by `manage.py build_similar`;
+    pages only read it, so no web worker computes similarities or loads a model.
+    """
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="neighbors")
+    neighbor = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="neighbor_of")
+    score = models.FloatField()
+    rank = models.PositiveSmallIntegerField(help_text="1 = the most similar.")
+
+    class Meta:
+        ordering = ["paper", "rank"]
+        constraints = [models.UniqueConstraint(fields=["paper", "neighbor"], name="one_neighbor_row_per_pair")]
+        indexes = [models.Index(fields=["neighbor", "paper"], name="neighbor_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.neighbor} is like {self.paper} ({self.score:.2f})"
