@@ -9,7 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from papers import search
+from papers import recommend, search
 from papers.models import Assignment, Conference, Lab, Note, Paper, Presentation, ReadingStatus, Session, User
 
 STATE_CHOICES = [("unseen", "Not triaged yet"), *[c for c in ReadingStatus.State.choices if c[0]]]
@@ -18,6 +18,8 @@ SORT_CHOICES = [
     ("relevance", "Best match (when searching)"),
     ("stars", "Most lab stars"),
     ("schedule", "Schedule time"),
+    ("for_you", "Suggested for you"),
+    ("for_lab", "Suggested by the lab's stars"),
     ("title", "Title"),
 ]
 
@@ -139,6 +141,10 @@ class PaperFilter(django_filters.FilterSet):
             return papers.order_by(F("rank").desc(), "title", "pk")
         if value == "stars":
             return papers.with_lab_star_count(self.lab).order_by("-lab_star_count", "title", "pk")
+        if value == "for_you":
+            return recommend.for_you(papers, user=self.user, lab=self.lab).order_by("-suggestion", "title", "pk")
+        if value == "for_lab":
+            return recommend.for_lab(papers, lab=self.lab).order_by("-suggestion", "title", "pk")
         if value == "schedule":
             return papers.with_first_slot().order_by(F("first_slot").asc(nulls_last=True), "title", "pk")
         return papers.order_by("title", "pk")

@@ -86,7 +86,7 @@ def test_neurips_2023_imports_3218_papers_with_keywords_and_twice_changes_nothin
 
 @pytest.mark.django_db
 def test_command_prints_a_one_line_summary(capsys):
-    call_command("import_openreview", str(ICLR_2024))
+    call_command("import_openreview", str(ICLR_2024), no_similar=True)
 
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1

@@ -10,11 +10,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from papers import recommend
 from papers.access import get_lab_for_member
 from papers.forms import NoteForm
 from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
 
 TEMPLATE = "papers/paper_detail.html"
+SIMILAR_SHOWN = 8
 
 # htmx refreshes one part of the page by naming it as the request's target (the partial's element id):
 # the note list when an edit is cancelled, the lab's view after my star or state changed.
@@ -112,6 +114,11 @@ def render_paper_page(
     }
     part = PARTS.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
     template = f"{TEMPLATE}#{part}" if part else TEMPLATE
+    if part is None:  # the whole page: "more like this", and why it is suggested to me
+        context["similar"] = list(
+            recommend.similar_papers(paper, limit=SIMILAR_SHOWN).with_lab_signals(lab=lab, user=request.user)
+        )
+        context["like_mine"] = recommend.why(paper, user=request.user)
     return render(request, template, context, status=status)
 
 

@@ -4,6 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from papers import services
 from papers.models import Membership, Note
 from tests.factories import (
     LabFactory,
@@ -83,8 +84,8 @@ def test_query_count_does_not_grow_with_sessions(
     for _ in range(sessions):
         PresentationFactory(paper=paper, session=SessionFactory(conference=conference))
     # session, user, membership+lab, paper+conference, presentations+sessions, the lab's statuses,
-    # the visible notes, the members
-    with django_assert_num_queries(8):
+    # the visible notes, the members; the similar papers (none stored here), why
+    with django_assert_num_queries(10):
         member_client.get(url(lab, paper))
 
 
@@ -335,8 +336,31 @@ def test_query_count_does_not_grow_with_members_or_notes(
 ):
     populate(lab, paper, members=members, notes=notes)
     # session, user, membership+lab, paper+conference, presentations+sessions, the lab's statuses,
-    # the visible notes (+authors, labs), the members (owners first)
-    with django_assert_num_queries(8):
+    # the visible notes (+authors, labs), the members (owners first); the similar papers (none), why
+    with django_assert_num_queries(10):
         response = member_client.get(url(lab, paper))
     assert len(lab_view_rows(response.content.decode())) == members
     assert len(response.context["paper"].signals.notes) == notes
+
+
+@pytest.mark.parametrize("neighbors", [1, 8])
+def test_similar_papers_show_with_signals_and_why_in_a_fixed_number_of_queries(
+    member_client, member, lab, conference, paper, django_assert_num_queries, neighbors
+):
+    from papers.models import PaperNeighbor
+
+    mine = PaperFactory(conference=conference, title="Registers for Convolutional Networks")
+    services.set_star(user=member, paper=mine, starred=True)
+    others = [PaperFactory(conference=conference, title=f"Neighbour {n}") for n in range(neighbors)]
+    rows = [PaperNeighbor(paper=paper, neighbor=mine, score=0.9, rank=1)]
+    rows += [PaperNeighbor(paper=paper, neighbor=o, score=0.5 - n / 100, rank=n + 2) for n, o in enumerate(others)]
+    PaperNeighbor.objects.bulk_create(rows)
+
+    # ... as above, then the similar papers, their lab statuses, their visible notes, and why
+    with django_assert_num_queries(13):
+        html = member_client.get(url(lab, paper)).content.decode()
+
+    assert '<h2 id="similar-title">Similar papers</h2>' in html
+    assert "Registers for Convolutional Networks</a>, which you kept." in html
+    assert html.index("Registers for Convolutional Networks") < html.index("Neighbour 0")
+    assert '<span class="similar__mine" title="You starred it">★ you</span>' in html

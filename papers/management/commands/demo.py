@@ -9,6 +9,7 @@ from papers.importers.base import ImportFailed, read_source
 from papers.importers.openreview import import_openreview
 from papers.importers.virtualsite import import_schedule
 from papers.models import Conference, Lab, Membership, Paper, ReadingStatus, User
+from papers.similarity import build_neighbors
 
 LAB_SLUG = "demo-lab"
 PASSWORD = "iclrnotes-demo"
@@ -57,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError(f"{error} Nothing was imported.") from None
         for summary in summaries:
             self.stdout.write(str(summary))
+        rows, seconds = build_neighbors(conference)  # "similar papers" and the suggestions need them
+        self.stdout.write(f"{conference}: {rows:,} similar-paper rows in {seconds:.1f} s")
         self.stdout.write(f"Demo lab “{lab.name}”, conference “{conference.name}”.")
         self.stdout.write(f"Log in as any of (password for all: {PASSWORD}):")
         for username, role in MEMBERS:

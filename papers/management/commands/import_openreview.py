@@ -16,6 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("source", metavar="PATH_OR_URL", help="The notes file, an http(s) URL, or - for stdin.")
         parser.add_argument("--conference", help="Conference slug (default: from the notes' venueid, e.g. iclr-2024).")
         parser.add_argument("--name", help="Conference name when it is created or renamed (default: e.g. ICLR 2024).")
+        parser.add_argument(
+            "--no-similar", action="store_true", help="Do not rebuild the similar papers (run build_similar later)."
+        )
 
     def handle(self, *args, source: str, conference: str | None, name: str | None, verbosity: int, **options):
         started = time.perf_counter()
@@ -27,6 +30,12 @@ class Command(BaseCommand):
         except ImportFailed as error:
             raise CommandError(f"{error} Nothing was imported.") from None
         self.stdout.write(f"{summary} ({time.perf_counter() - started:.1f} s)")
+        if not options.get("no_similar"):
+            # Imported lazily: scikit-learn is for this offline step only, never loaded by a web worker.
+            from papers.similarity import DEFAULT_K, build_neighbors
+
+            rows, seconds = build_neighbors(summary.conference, k=DEFAULT_K)
+            self.stdout.write(f"{summary.conference}: {rows} similar-paper rows (k={DEFAULT_K}) in {seconds:.1f} s")
 
     def _note(self, line: str) -> None:
         self.stderr.write(line, style_func=str)
