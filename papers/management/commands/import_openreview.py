@@ -35,7 +35,7 @@ class Command(BaseCommand):
             from papers.similarity import DEFAULT_K, build_neighbors
 
             rows, seconds = build_neighbors(summary.conference, k=DEFAULT_K)
-            self.stdout.write(f"{summary.conference}: {rows} similar-paper rows (k={DEFAULT_K}) in {seconds:.1f} s")
+            self.stdout.write(f"{summary.conference}: {rows:,} similar-paper rows (k={DEFAULT_K}) in {seconds:.1f} s")
 
     def _note(self, line: str) -> None:
         self.stderr.write(line, style_func=str)
