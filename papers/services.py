@@ -588,7 +588,6 @@ def delete_event(*, event: Session, by: User) -> None:
 
 
 # --- Calendar feeds and an attendee's shortlist ---------------------------------------------------------
-# (Imported where used: this section is appended to a module whose imports other sections maintain.)
 
 
 @transaction.atomic

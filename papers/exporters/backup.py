@@ -16,23 +16,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from papers.importers.openreview import PAPER_FIELDS  # the paper's own data, one list for both
 from papers.models import Assignment, Conference, Lab, Membership, Note, Paper, ReadingStatus, Session, User
 
 FORMAT = "iclrnotes-lab"
 VERSION = 1
-
-PAPER_FIELDS = (
-    "number",
-    "title",
-    "authors",
-    "abstract",
-    "keywords",
-    "primary_area",
-    "tldr",
-    "tier",
-    "venue",
-    "pdf_url",
-)
 
 
 def _when(value: datetime | date | None) -> str | None:
