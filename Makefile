@@ -47,10 +47,12 @@ check: install
 	env -u DEBUG SECRET_KEY="$$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=iclrnotes.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
-## make bench: timings on the real data, on SQLite and PostgreSQL: imports, then the list and the inbox
+## make bench: timings on the real data: imports, in-process page times (SQLite and PostgreSQL), then a
+## load test of gunicorn + PostgreSQL with wrk (apt-get install wrk), written to bench/results.json
 bench: install
 	bash bench/import_times.sh
 	bash bench/page_times.sh
+	bash bench/load.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
