@@ -517,13 +517,16 @@ def _event_times(
     return aware(starts), aware(ends)
 
 
+def _made_by_or_owned_by(lab_id: int, created_by_id: int | None, user: User) -> bool:
+    """The lab's things (events, meetings) are changed by whoever made them and by the lab's owners."""
+    if created_by_id == user.pk:
+        return True
+    return Membership.objects.filter(lab_id=lab_id, user=user, role=Membership.Role.OWNER).exists()
+
+
 def may_manage_event(*, event: Session, user: User) -> bool:
     """A lab's event may be changed by whoever added it and by the lab's owners."""
-    if event.lab_id is None:
-        return False
-    if event.created_by_id == user.pk:
-        return True
-    return Membership.objects.filter(lab_id=event.lab_id, user=user, role=Membership.Role.OWNER).exists()
+    return event.lab_id is not None and _made_by_or_owned_by(event.lab_id, event.created_by_id, user)
 
 
 @transaction.atomic
@@ -728,9 +731,7 @@ MEETING_ROLES = {"presenter": "presenter", "lead": "discussion_lead"}
 
 def may_manage_meeting(*, meeting: Meeting, user: User) -> bool:
     """A meeting may be changed or deleted by whoever scheduled it and by the lab's owners."""
-    if meeting.created_by_id == user.pk:
-        return True
-    return Membership.objects.filter(lab_id=meeting.lab_id, user=user, role=Membership.Role.OWNER).exists()
+    return _made_by_or_owned_by(meeting.lab_id, meeting.created_by_id, user)
 
 
 def _check_meeting_people(lab: Lab, people: list[User | None]) -> None:
