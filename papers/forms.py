@@ -353,6 +353,10 @@ class CandidateFilterForm(forms.Form):
 # --- The reading group's meetings ---------------------------------------------------------------------
 
 
+# How many of the lab's candidate papers the meeting form offers (more come by forum id or ?papers=).
+MEETING_FORM_CANDIDATES = 12
+
+
 class MeetingForm(forms.Form):
     """
     A meeting: when (a day and times in a time zone, stored as aware datetimes), where, the agenda, and
@@ -407,16 +411,23 @@ class MeetingForm(forms.Form):
         slots = list(slots or [])
         taken = {slot.paper_id: slot for slot in slots}
         wanted = [pk for pk in preselected if pk not in taken]
-        candidates = {
-            paper.pk: paper
-            for paper in Paper.objects.filter(
+        # The lab's most starred nominations and stars (a form, not the whole candidates page), plus any
+        # paper asked for by ?papers=.
+        offered = (
+            Paper.objects.filter(
                 Q(nominations__lab=lab)
                 | Q(reading_statuses__starred=True, reading_statuses__user__memberships__lab=lab)
-                | Q(pk__in=wanted)
             )
             .exclude(pk__in=taken)
-            .select_related("conference")
+            .with_lab_star_count(lab)
             .distinct()
+            .order_by("-lab_star_count", "title", "pk")[:MEETING_FORM_CANDIDATES]
+        )
+        candidates = {
+            paper.pk: paper
+            for paper in Paper.objects.filter(Q(pk__in=offered.values("pk")) | Q(pk__in=wanted))
+            .exclude(pk__in=taken)
+            .select_related("conference")
             .order_by("title", "pk")
         }
         first = [candidates.pop(pk) for pk in wanted if pk in candidates]

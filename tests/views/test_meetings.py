@@ -469,3 +469,22 @@ def test_a_meeting_of_another_lab_is_404(client, lab, team, starred):
 
 def test_membership_roles_are_what_the_fixtures_say(lab, team):
     assert Membership.objects.get(lab=lab, user=team["olivia"]).role == "owner"
+
+
+def test_the_form_offers_the_labs_most_starred_candidates_only(client, lab, team, conference):
+    from papers.forms import MEETING_FORM_CANDIDATES
+
+    popular = PaperFactory(conference=conference, title="Zz popular")
+    for user in team.values():
+        services.set_star(user=user, paper=popular, starred=True)
+    for number in range(MEETING_FORM_CANDIDATES + 5):
+        services.set_star(
+            user=team["max"], paper=PaperFactory(conference=conference, title=f"Paper {number:02d}"), starred=True
+        )
+    client.force_login(team["max"])
+
+    form = client.get(url("meeting_new", lab)).context["form"]
+
+    offered = [title for _, title in form.fields["papers"].choices]
+    assert len(offered) == MEETING_FORM_CANDIDATES
+    assert "Zz popular" in offered
