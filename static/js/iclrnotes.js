@@ -75,3 +75,17 @@
     }
   });
 })();
+// A 503 is the database being briefly away (papers/middleware.py sends it with HX-Reswap: none, so the
+// page stays as it was): say that plainly instead of a bare status code, after the toast above.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status !== 503) return;
+    var box = document.getElementById("toast");
+    if (!box) return;
+    var sent = event.detail.requestConfig && event.detail.requestConfig.verb !== "get";
+    box.textContent = sent
+      ? "Not saved: the database is briefly unavailable. Try again in a moment."
+      : "The database is briefly unavailable. Try again in a moment.";
+  });
+})();
