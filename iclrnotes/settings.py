@@ -190,3 +190,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# Seconds during which a deleted note can be brought back by its author ("Note deleted. Undo");
+# after that, purge_deleted_notes (and every later deletion) removes it for good.
+NOTE_UNDO_WINDOW = env_int("NOTE_UNDO_WINDOW", 30 * 60)

@@ -502,6 +502,22 @@ class NoteQuerySet(models.QuerySet):
         """What a member sees in a lab: the lab's shared notes and their own (private ones included)."""
         return self.filter(Q(lab=lab) | Q(author=user))
 
+    def undoable(self, *, author: User) -> NoteQuerySet:
+        """The author's deleted notes that can still be restored (Note.all_objects.undoable(author=...))."""
+        cutoff = timezone.now() - timedelta(seconds=settings.NOTE_UNDO_WINDOW)
+        return self.filter(author=author, deleted_at__gt=cutoff)
+
+
+class LiveNoteManager(models.Manager.from_queryset(NoteQuerySet)):
+    """
+    Note.objects: the notes that exist as far as anyone can tell. A deleted note waits out its undo window
+    (settings.NOTE_UNDO_WINDOW) in the table, but no page, count, filter, dashboard or export sees it:
+    they all start from here (and so do paper.notes and lab.notes). Note.all_objects sees them too.
+    """
+
+    def get_queryset(self) -> NoteQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
 
 class Note(models.Model):
     class Kind(models.TextChoices):
@@ -528,8 +544,12 @@ class Note(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit, to detect conflicts.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by delete_note: the note is gone from every page but its author can undo the deletion until
+    # NOTE_UNDO_WINDOW has passed; then it is purged for good (purge_deleted_notes).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = NoteQuerySet.as_manager()
+    objects = LiveNoteManager()
+    all_objects = NoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
@@ -545,6 +565,8 @@ class Note(models.Model):
         indexes = [
             models.Index(fields=["paper", "lab"], name="note_paper_lab_idx"),
             models.Index(fields=["author", "paper"], name="note_author_paper_idx"),
+            # The purge finds the few deleted notes without reading the live ones.
+            models.Index(fields=["deleted_at"], condition=Q(deleted_at__isnull=False), name="note_deleted_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
@@ -150,6 +151,8 @@ def add_note(*, author: User, paper: Paper, lab: Lab | None, kind: str, body: st
         existing = Note.objects.select_for_update().filter(paper=paper, author=author, kind=Note.Kind.SUMMARY).first()
         if existing is not None:
             return edit_note(note=existing, editor=author, body=body, lab=lab, version=existing.version)
+        # A one-liner deleted a moment ago is replaced by the new one, as a live one would be: its undo ends.
+        Note.all_objects.filter(paper=paper, author=author, kind=Note.Kind.SUMMARY, deleted_at__isnull=False).delete()
     try:
         with transaction.atomic():
             return Note.objects.create(paper=paper, author=author, lab=lab, kind=kind, body=body)
@@ -188,11 +191,61 @@ def set_todo_done(*, note: Note, editor: User, done: bool) -> Note:
     return note
 
 
+class NoteGone(Exception):
+    """A deleted note that can no longer be brought back (its undo window passed, or it was purged)."""
+
+
+def note_undo_window() -> timedelta:
+    return timedelta(seconds=settings.NOTE_UNDO_WINDOW)
+
+
+def undo_window_words() -> str:
+    """The undo window for people: '30 minutes', '1 minute', '45 seconds'."""
+    seconds = settings.NOTE_UNDO_WINDOW
+    count, unit = (seconds // 60, "minute") if seconds % 60 == 0 and seconds >= 60 else (seconds, "second")
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
 @transaction.atomic
-def delete_note(*, note: Note, editor: User) -> None:
+def delete_note(*, note: Note, editor: User) -> Note:
+    """
+    Delete a note, undoably: it leaves every page, count and export at once, and its author can restore it
+    (restore_note) for NOTE_UNDO_WINDOW. Deleting it again changes nothing (the window runs from the first
+    time). Notes whose window has passed are purged for good on the way. Returns the deleted note.
+    """
     if note.author_id != editor.pk:
         raise PermissionDenied("Only a note's author can delete it.")
-    note.delete()
+    now = timezone.now()
+    Note.all_objects.filter(pk=note.pk, deleted_at__isnull=True).update(deleted_at=now)
+    purge_deleted_notes(now=now)
+    deleted = Note.all_objects.filter(pk=note.pk).first()
+    if deleted is None:
+        raise NoteGone("This note was deleted for good.")
+    return deleted
+
+
+@transaction.atomic
+def restore_note(*, note_id: int, editor: User) -> Note:
+    """
+    Undo a deletion: the note comes back exactly as it was (text, visibility, times, version). Restoring a
+    note that is already back changes nothing. NoteGone once the undo window has passed.
+    """
+    note = Note.all_objects.select_for_update().filter(pk=note_id).first()
+    if note is not None and note.author_id != editor.pk:
+        raise PermissionDenied("Only a note's author can restore it.")
+    if note is None or (note.deleted_at is not None and note.deleted_at <= timezone.now() - note_undo_window()):
+        raise NoteGone(f"This note can no longer be restored: it was deleted more than {undo_window_words()} ago.")
+    if note.deleted_at is not None:
+        Note.all_objects.filter(pk=note.pk).update(deleted_at=None)
+        note.deleted_at = None
+    return note
+
+
+def purge_deleted_notes(*, now: datetime | None = None) -> int:
+    """Remove for good the notes deleted longer ago than NOTE_UNDO_WINDOW. Returns how many."""
+    cutoff = (now or timezone.now()) - note_undo_window()
+    purged, _ = Note.all_objects.filter(deleted_at__lte=cutoff).delete()
+    return purged
 
 
 # --- The triage inbox: a decision and its undo -------------------------------------------------------

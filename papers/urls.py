@@ -25,6 +25,7 @@ paper_urls = [
     path("notes/<int:note_id>/edit/", notes.note_edit, name="note_edit"),
     path("notes/<int:note_id>/done/", notes.note_done, name="note_done"),
     path("notes/<int:note_id>/delete/", notes.note_delete, name="note_delete"),
+    path("notes/<int:note_id>/restore/", notes.note_restore, name="note_restore"),
 ]
 
 conference_urls = [

@@ -55,6 +55,7 @@ REQUESTS = {
     "note_edit": ("member", "get", {}),
     "note_done": ("member", "post", {"done": "1"}),
     "note_delete": ("member", "post", {}),
+    "note_restore": ("member", "post", {}),
     "triage": ("member", "get", {}),
     "triage_decide": ("member", "post", {"paper": "AUTHZpaper", "action": "shortlist"}),
     "triage_undo": ("member", "post", {}),

@@ -640,6 +640,13 @@ def _write_notes(
             to_update.append(match)
         else:
             summary.notes_unchanged += 1
+    # A one-liner its author deleted here (its undo still open) gives way to the file's, as it does to a new one.
+    replaced = {(row.author_id, row.paper_id) for row, _ in to_create if row.kind == Note.Kind.SUMMARY}
+    if replaced:
+        deleted = Note.all_objects.filter(
+            kind=Note.Kind.SUMMARY, deleted_at__isnull=False, author_id__in={author for author, _ in replaced}
+        )
+        Note.all_objects.filter(pk__in=[n.pk for n in deleted if (n.author_id, n.paper_id) in replaced]).delete()
     _create_keeping_times(Note, to_create)
     Note.objects.bulk_update(to_update, ["body", "body_html", "lab", "done", "updated_at", "version"], batch_size=BATCH)
     summary.notes_created, summary.notes_updated = len(to_create), len(to_update)

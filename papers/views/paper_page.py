@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
@@ -105,12 +106,19 @@ def notes_context(lab: Lab, paper: Paper, *, note_form: NoteForm | None = None) 
 
 
 def render_paper_page(
-    request: HttpRequest, lab: Lab, paper: Paper, *, note_form: NoteForm | None = None, status: int = 200
+    request: HttpRequest,
+    lab: Lab,
+    paper: Paper,
+    *,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+    deleted_note: Note | None = None,
 ) -> HttpResponse:
     context = {
         **notes_context(lab, paper, note_form=note_form),
         "lab_view": lab_view(lab, paper),
         "next_url": paper.get_absolute_url_for(lab),
+        "deleted_note": deleted_note,
     }
     part = PARTS.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
     template = f"{TEMPLATE}#{part}" if part else TEMPLATE
@@ -128,4 +136,11 @@ def render_paper_page(
 def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
     lab, _ = get_lab_for_member(request, lab_slug)
     paper = load_paper(lab=lab, user=request.user, conference__slug=conference_slug, forum_id=forum_id)
-    return render_paper_page(request, lab, paper)
+    # Back from deleting a note without JavaScript: "Note deleted. Undo", while the undo lasts.
+    deleted = request.GET.get("deleted", "")
+    deleted_note = (
+        Note.all_objects.undoable(author=request.user).filter(pk=deleted, paper=paper).first()
+        if re.fullmatch(r"[0-9]{1,18}", deleted)
+        else None
+    )
+    return render_paper_page(request, lab, paper, deleted_note=deleted_note)
