@@ -5,6 +5,7 @@ Production-safe unless DEBUG=1 is asked for: without DEBUG, SECRET_KEY must be s
 HTTPS settings are on (see README, "Configuration").
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -70,11 +71,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "papers",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "papers.middleware.healthz_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "papers.security.content_security_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the session, auth and everything else that reads the database: the 503 while it is away.
     "papers.middleware.DatabaseUnavailableMiddleware",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "papers.middleware.htmx_login_redirect_middleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "iclrnotes.urls"
@@ -194,3 +199,21 @@ LOGGING = {
 # Seconds during which a deleted note can be brought back by its author ("Note deleted. Undo");
 # after that, purge_deleted_notes (and every later deletion) removes it for good.
 NOTE_UNDO_WINDOW = env_int("NOTE_UNDO_WINDOW", 30 * 60)
+
+# Login throttling (django-axes): 5 failed log-ins for one username from one address lock that pair
+# out for 15 minutes; the lock-out page (registration/locked_out.html) answers 429. An admin unlocks
+# in the admin (Axes → Access attempts) or with `manage.py axes_reset_username USER`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "papers.security.client_ip_address"
+# Failed attempts are what an admin needs; a row per successful log-in is not.
+AXES_DISABLE_ACCESS_LOG = True
+# The Content-Security-Policy header comes from papers.security; this is Django's default, made explicit.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -22,6 +22,13 @@
       submitter.setAttribute("aria-pressed", pressed ? "true" : "false");
     }
   });
+  // A paper's triage controls were saved: tell whoever shows that paper's lab view ("triage-<pk>-saved"
+  // on body). The Content-Security-Policy allows no eval, so htmx cannot filter events itself.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (!event.detail.successful || !target || !/^triage-\d+$/.test(target.id)) return;
+    document.body.dispatchEvent(new CustomEvent(target.id + "-saved"));
+  });
   // The list's URL holds its whole state: keep it short by leaving out the filters not in use.
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt.id !== "paper-filters") return;
