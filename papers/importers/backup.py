@@ -37,11 +37,13 @@ from papers import search
 from papers.exporters.backup import FORMAT, PAPER_FIELDS, VERSION
 from papers.forms import NOTE_MAX_LENGTH
 from papers.importers.base import (
+    MAX_DEPTH,
     ImportFailed,
     decode_text,
     has_invalid_text,
     line_and_column,
     plural,
+    too_deep,
     type_name,
 )
 from papers.models import (
@@ -133,6 +135,8 @@ class _Record:
         self.label = f"{section} #{index + 1}"
         if not isinstance(value, dict):
             raise ImportFailed(f"{self.label}: is {type_name(value)}, not an object.")
+        if too_deep(value):
+            raise ImportFailed(f"{self.label}: nested more than {MAX_DEPTH} levels deep; a record is not.")
         if has_invalid_text(value):
             raise ImportFailed(f"{self.label}: holds text that is not valid UTF-8.")
         self.value = value

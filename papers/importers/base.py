@@ -55,18 +55,40 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="surrogateescape")
 
 
-def has_invalid_text(value: object) -> bool:
-    """True when a string anywhere in value holds bytes that were not UTF-8."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+# No record of any file is nested this deep (a note is 3 levels, a schedule entry 3); deeper is hostile,
+# and the walks below, the messages' repr() and Django's JSON fields would each recurse through it.
+MAX_DEPTH = 32
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """True when lists or objects in value are nested more than limit levels deep (checked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
             return True
-        return False
-    if isinstance(value, dict):
-        return any(has_invalid_text(k) or has_invalid_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_invalid_text(v) for v in value)
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def has_invalid_text(value: object) -> bool:
+    """True when a string anywhere in value holds bytes that were not UTF-8 (checked without recursion)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
@@ -120,6 +142,8 @@ def parse_records(text: str, *, list_keys: tuple[str, ...]) -> list:
         whole, end = decoder.raw_decode(text, stripped_start)
     except json.JSONDecodeError as error:
         raise ImportFailed(f"record 1: invalid JSON at {line_and_column(text, error.pos)}: {error.msg}.") from None
+    except RecursionError:
+        raise ImportFailed("record 1: nested too deeply to be a record.") from None
     if not text[end:].strip():
         for key in list_keys:
             if isinstance(whole, dict) and key in whole:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from papers import search
 from papers.importers.base import (
+    MAX_DEPTH,
     ImportFailed,
     Progress,
     clean_text,
@@ -29,6 +30,7 @@ from papers.importers.base import (
     parse_records,
     plural,
     record_label,
+    too_deep,
     type_name,
 )
 from papers.models import FORUM_ID, OPENREVIEW, RESERVED_CONFERENCE_SLUGS, Conference, Paper
@@ -171,6 +173,8 @@ def _paper_fields(index: int, note: Any) -> dict[str, Any]:
     label = record_label(index, note)
     if not isinstance(note, dict):
         raise ImportFailed(f"{label}: is {type_name(note)}, not an OpenReview note.")
+    if too_deep(note):
+        raise ImportFailed(f"{label}: nested more than {MAX_DEPTH} levels deep; a note is not.")
     if has_invalid_text(note):
         raise ImportFailed(f"{label}: holds text that is not valid UTF-8.")
     forum_id = note.get("forum") or note.get("id")

@@ -39,6 +39,7 @@ from django.db import transaction
 from django.utils.timezone import localtime
 
 from papers.importers.base import (
+    MAX_DEPTH,
     ImportFailed,
     Progress,
     clean_text,
@@ -46,6 +47,7 @@ from papers.importers.base import (
     has_invalid_text,
     parse_records,
     record_label,
+    too_deep,
     type_name,
 )
 from papers.models import Conference, Paper, Presentation, Session, validate_timezone
@@ -254,6 +256,8 @@ def _check_entry(index: int, record: object, tz) -> _Entry:
     label = _safe(record_label(index, record))
     if not isinstance(record, dict):
         raise ImportFailed(f"{label}: expected an object, not {type_name(record)}.")
+    if too_deep(record):
+        raise ImportFailed(f"{label}: nested more than {MAX_DEPTH} levels deep; an entry is not.")
     if has_invalid_text(record):
         raise ImportFailed(f"{label}: contains text that is not valid UTF-8.")
     if not any(_given(record.get(key)) for key in ENTRY_KEYS):
