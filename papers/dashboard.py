@@ -308,6 +308,8 @@ class Event:
     kind: Literal["star", "read", "star-read", "note"]
     note_kind: str = ""
     note_body: str = ""
+    # A shared note's author who has left the lab (username None: their account was deleted).
+    by_former_member: bool = False
 
     @property
     def verb(self) -> str:
@@ -345,8 +347,11 @@ def recent_activity(*, lab: Lab, conference: Conference, limit: int = ACTIVITY_L
     )
     notes = (
         Note.objects.filter(lab=lab, paper__conference=conference)
+        .with_author_standing(lab)
         .order_by("-created_at", "-pk")
-        .values_list("created_at", "author__username", "paper__forum_id", "paper__title", "kind", "body")[:limit]
+        .values_list(
+            "created_at", "author__username", "paper__forum_id", "paper__title", "kind", "body", "author_in_lab"
+        )[:limit]
     )
     events = [
         Event(
@@ -359,8 +364,8 @@ def recent_activity(*, lab: Lab, conference: Conference, limit: int = ACTIVITY_L
         for when, username, forum_id, title, state, starred in statuses
     ]
     events += [
-        Event(when, username, forum_id, title, "note", note_kind=kind, note_body=body)
-        for when, username, forum_id, title, kind, body in notes
+        Event(when, username, forum_id, title, "note", note_kind=kind, note_body=body, by_former_member=not in_lab)
+        for when, username, forum_id, title, kind, body, in_lab in notes
     ]
     events.sort(key=lambda event: event.when, reverse=True)
     return events[:limit]

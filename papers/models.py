@@ -186,7 +186,9 @@ class PaperQuerySet(models.QuerySet):
             ),
             models.Prefetch(
                 "notes",
-                queryset=Note.objects.visible_to(user=user, lab=lab).select_related("author", "lab"),
+                queryset=Note.objects.visible_to(user=user, lab=lab)
+                .with_author_standing(lab)
+                .select_related("author", "lab"),
                 to_attr="visible_notes",
             ),
         )
@@ -502,6 +504,15 @@ class NoteQuerySet(models.QuerySet):
         """What a member sees in a lab: the lab's shared notes and their own (private ones included)."""
         return self.filter(Q(lab=lab) | Q(author=user))
 
+    def with_author_standing(self, lab: Lab) -> NoteQuerySet:
+        """
+        author_in_lab on each note: whether its author is a member of the lab now (a note's author who left,
+        or was removed, is shown as a former member; Note.is_by_former_member reads it).
+        """
+        return self.annotate(
+            author_in_lab=models.Exists(Membership.objects.filter(lab=lab, user=models.OuterRef("author")))
+        )
+
     def undoable(self, *, author: User) -> NoteQuerySet:
         """The author's deleted notes that can still be restored (Note.all_objects.undoable(author=...))."""
         cutoff = timezone.now() - timedelta(seconds=settings.NOTE_UNDO_WINDOW)
@@ -519,6 +530,16 @@ class LiveNoteManager(models.Manager.from_queryset(NoteQuerySet)):
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
+def keep_shared_notes(collector, field, sub_objs, using) -> None:
+    """
+    Note.author's on_delete. When an account is deleted, the notes it shared with a lab stay the lab's,
+    written by "a former member" (author emptied); its private notes, which nobody else could ever see,
+    go with it.
+    """
+    models.CASCADE(collector, field, sub_objs.filter(lab__isnull=True), using)
+    models.SET_NULL(collector, field, sub_objs.filter(lab__isnull=False), using)
+
+
 class Note(models.Model):
     class Kind(models.TextChoices):
         SUMMARY = "summary", "One-liner"
@@ -528,7 +549,13 @@ class Note(models.Model):
         FOLLOW_UP = "follow_up", "Follow-up reading"
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=keep_shared_notes,
+        null=True,
+        related_name="notes",
+        help_text="Empty: written by a former member whose account was deleted (shared notes only).",
+    )
     lab = models.ForeignKey(
         Lab,
         on_delete=models.CASCADE,
@@ -561,6 +588,10 @@ class Note(models.Model):
                 condition=Q(kind__in=["summary", "note", "todo", "question", "follow_up"]),
                 name="note_kind_valid",
             ),
+            # Only a shared note outlives its author's account (keep_shared_notes); a private one never.
+            models.CheckConstraint(
+                condition=Q(author__isnull=False) | Q(lab__isnull=False), name="note_without_author_is_shared"
+            ),
         ]
         indexes = [
             models.Index(fields=["paper", "lab"], name="note_paper_lab_idx"),
@@ -570,7 +601,7 @@ class Note(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.author} on {self.paper}"
+        return f"{self.get_kind_display()} by {self.author or 'a former member'} on {self.paper}"
 
     def save(self, *args, **kwargs) -> None:
         # However a note is written (the services, the admin, a script), what is shown matches its text.
@@ -585,6 +616,19 @@ class Note(models.Model):
     @property
     def is_private(self) -> bool:
         return self.lab_id is None
+
+    @property
+    def author_username(self) -> str | None:
+        """The author's username; None once their account is deleted."""
+        return self.author.username if self.author_id is not None else None
+
+    @property
+    def is_by_former_member(self) -> bool:
+        """
+        Written by someone no longer in the lab: their account deleted, or (with
+        NoteQuerySet.with_author_standing) they left or were removed. Without that annotation, only the former.
+        """
+        return self.author_id is None or not getattr(self, "author_in_lab", True)
 
 
 @dataclass

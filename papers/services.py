@@ -373,7 +373,14 @@ def accept_invite(*, token: str, user: User) -> Membership:
 
 @transaction.atomic
 def remove_member(*, lab: Lab, member: User, by: User) -> None:
-    """An owner removes a member, or a member leaves (by == member). A lab never loses its last owner."""
+    """
+    An owner removes a member, or a member leaves (by == member). A lab never loses its last owner.
+
+    What they leave behind: the notes they shared stay the lab's (shown as by a former member); their
+    private notes stay theirs, seen by nobody in the lab; their stars, states and votes stay theirs but no
+    longer count in the lab (the lab's reads take current members only); their papers of the split go to
+    the others; their presenter and discussion-lead slots in the lab's meetings not yet held open up.
+    """
     _lock_lab(lab)
     if by.pk != member.pk:
         _require_owner(lab, by)
@@ -388,6 +395,12 @@ def remove_member(*, lab: Lab, member: User, by: User) -> None:
         )
     membership.delete()
     _share_out(Assignment.objects.filter(lab=lab, user=member))  # nobody's papers go unseen
+    to_come = MeetingPaper.objects.filter(meeting__lab=lab, meeting__held_at__isnull=True)
+    changed = set(to_come.filter(presenter=member).values_list("meeting_id", flat=True))
+    changed |= set(to_come.filter(discussion_lead=member).values_list("meeting_id", flat=True))
+    to_come.filter(presenter=member).update(presenter=None)
+    to_come.filter(discussion_lead=member).update(discussion_lead=None)
+    Meeting.objects.filter(pk__in=changed).update(updated_at=timezone.now())  # for the calendar's SEQUENCE
 
 
 @transaction.atomic

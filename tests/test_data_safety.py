@@ -18,7 +18,7 @@ from papers import services
 from papers.exporters.backup import export_lab, export_lab_json
 from papers.importers.backup import import_lab
 from papers.models import Note
-from tests.factories import NoteFactory, PaperFactory
+from tests.factories import NoteFactory, PaperFactory, UserFactory
 
 HTMX = {"HX-Request": "true"}
 WINDOW = 30 * 60
@@ -298,3 +298,173 @@ def test_the_undo_window_is_a_setting(settings, member, lab, paper, shared_todo)
     with pytest.raises(services.NoteGone) as gone:
         services.restore_note(note_id=shared_todo.pk, editor=member)
     assert str(gone.value) == "This note can no longer be restored: it was deleted more than 1 minute ago."
+
+
+# --- Members who leave, are removed, or whose account is deleted ------------------------------------------
+
+
+@pytest.fixture
+def grace(lab):
+    from papers.models import Membership
+    from tests.factories import MembershipFactory
+
+    user = UserFactory(username="grace")
+    MembershipFactory(lab=lab, user=user, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def maxs_notes(member, lab, paper):
+    """max's one-liner shared with the lab, and a private to-do of his."""
+    shared = services.add_note(author=member, paper=paper, lab=lab, kind="summary", body="Registers fix artefacts")
+    private = services.add_note(author=member, paper=paper, lab=None, kind="todo", body="MAX-PRIVATE reread")
+    return shared, private
+
+
+@pytest.fixture
+def upcoming_meeting(lab, member, owner, paper):
+    starts = timezone.now() + dt.timedelta(days=7)
+    slot = services.MeetingSlot(paper=paper, presenter=member, lead=member)
+    return services.create_meeting(lab=lab, by=owner, starts_at=starts, slots=[slot])
+
+
+def note_authors(html: str) -> list[str]:
+    return [
+        text(found)
+        for found in re.findall(r'<span class="note__author">(.*?)</span>\s*<span class="note__vis', html, re.S)
+    ]
+
+
+def activity(html: str) -> str:
+    found = re.search(r'<ol class="dash-events"[^>]*>(.*?)</ol>', html, flags=re.S)
+    return text(found.group(1)) if found else ""
+
+
+def what_the_lab_sees(client, lab, paper, meeting=None) -> dict:
+    conference = paper.conference
+    seen = {
+        "page": note_authors(client.get(paper_url(lab, paper)).content.decode()),
+        "dashboard": activity(client.get(reverse("dashboard", args=[lab.slug, conference.slug])).content.decode()),
+        "report": client.get(
+            reverse("export", args=[lab.slug, conference.slug, "md"]), {"who": "lab"}
+        ).content.decode(),
+    }
+    if meeting is not None:
+        seen["handout"] = client.get(reverse("meeting_handout", args=[lab.slug, meeting.pk])).content.decode()
+    return seen
+
+
+@pytest.mark.parametrize("how", ["removed", "left"])
+def test_a_member_who_goes_leaves_the_shared_notes_to_the_lab_as_a_former_member(
+    client, how, owner, member, grace, lab, paper, maxs_notes, upcoming_meeting
+):
+    shared, private = maxs_notes
+    services.set_star(user=grace, paper=paper, starred=True)  # so that the lab's trip report has the paper
+    client.force_login(member if how == "left" else owner)
+    url = (
+        reverse("lab_leave", args=[lab.slug]) if how == "left" else reverse("member_remove", args=[lab.slug, member.pk])
+    )
+    assert client.post(url).status_code == 302
+    assert not lab.memberships.filter(user=member).exists()
+
+    client.force_login(grace)
+    seen = what_the_lab_sees(client, lab, paper, upcoming_meeting)
+    assert seen["page"] == ["max (former member)"]
+    assert "max (former member) wrote a one-liner on Vision Transformers Need Registers" in seen["dashboard"]
+    assert "Registers fix artefacts (max, former member)" in seen["report"]
+    assert "- max (former member) (One-liner): Registers fix artefacts" in seen["handout"]
+    for sink in seen.values():
+        assert "MAX-PRIVATE" not in str(sink)
+
+    # His private to-do is still his, and only his: in his own lab he sees both notes, as their author.
+    assert set(Note.objects.filter(author=member).values_list("body", "lab")) == {
+        ("Registers fix artefacts", lab.pk),
+        ("MAX-PRIVATE reread", None),
+    }
+    own_lab = services.create_personal_lab(user=member)
+    client.force_login(member)
+    assert note_authors(client.get(paper_url(own_lab, paper)).content.decode()) == ["max (you)", "max (you)"]
+
+
+def test_what_else_a_member_who_goes_leaves_behind(owner, member, grace, lab, paper, conference, upcoming_meeting):
+    from papers.models import Assignment, MeetingPaper, ReadingStatus, Vote
+
+    services.set_star(user=member, paper=paper, starred=True)
+    services.vote_for(lab=lab, paper=paper, user=member)
+    Assignment.objects.create(lab=lab, paper=paper, user=member)
+
+    services.remove_member(lab=lab, member=member, by=owner)
+
+    # His star and vote stay his (he may rejoin) but no longer count in the lab.
+    assert ReadingStatus.objects.filter(user=member, paper=paper, starred=True).count() == 1
+    assert ReadingStatus.objects.in_lab(lab).count() == 0
+    assert Vote.objects.filter(user=member).count() == 1
+    # His paper of the split went to someone still in the lab.
+    assert Assignment.objects.get(lab=lab, paper=paper).user in {owner, grace}
+    # The meeting to come has his slots open for volunteers.
+    assert list(MeetingPaper.objects.values_list("presenter", "discussion_lead")) == [(None, None)]
+
+
+def test_a_held_meeting_keeps_who_presented(owner, member, lab, paper, upcoming_meeting):
+    from papers.models import MeetingPaper
+
+    services.mark_meeting_held(meeting=upcoming_meeting, by=owner, attendees=[owner, member])
+    services.remove_member(lab=lab, member=member, by=owner)
+    assert list(MeetingPaper.objects.values_list("presenter", "discussion_lead")) == [(member.pk, member.pk)]
+
+
+def test_a_deleted_account_leaves_its_shared_notes_to_the_lab_and_takes_its_private_ones(
+    client, member, grace, lab, paper, maxs_notes, upcoming_meeting
+):
+    shared, private = maxs_notes
+    services.set_star(user=grace, paper=paper, starred=True)
+    services.delete_note(note=NoteFactory(paper=paper, author=member, lab=None, body="Deleted private"), editor=member)
+    member.delete()
+
+    assert list(Note.all_objects.values_list("pk", "author", "lab", "body")) == [
+        (shared.pk, None, lab.pk, "Registers fix artefacts")
+    ]
+    client.force_login(grace)
+    seen = what_the_lab_sees(client, lab, paper, upcoming_meeting)
+    assert seen["page"] == ["A former member"]
+    assert "A former member wrote a one-liner on Vision Transformers Need Registers" in seen["dashboard"]
+    assert "Registers fix artefacts (a former member)" in seen["report"]
+    assert "- A former member (One-liner): Registers fix artefacts" in seen["handout"]
+
+
+def test_a_deleted_accounts_notes_go_through_a_backup_and_back(member, owner, lab, paper, maxs_notes):
+    from papers.models import Lab
+
+    member.delete()
+    document = export_lab(lab)
+    assert [(n["username"], n["body"], n["shared"]) for n in document["notes"]] == [
+        (None, "Registers fix artefacts", True)
+    ]
+    assert [m["username"] for m in document["members"]] == ["olivia"]
+
+    # Into the same lab again: nothing changes. Into another lab: the note is the lab's, by nobody.
+    again = import_lab(json.dumps(document).encode(), lab=lab)
+    assert (again.notes_created, again.notes_unchanged) == (0, 1)
+    copy = services.create_lab(name="Copy Lab", owner=owner)
+    summary = import_lab(json.dumps(document).encode(), lab=Lab.objects.get(pk=copy.pk))
+    assert summary.notes_created == 1
+    assert list(Note.objects.filter(lab=copy).values_list("author", "body")) == [(None, "Registers fix artefacts")]
+
+
+def test_a_backup_refuses_a_private_note_without_an_author(owner, lab, paper, maxs_notes):
+    from papers.importers.base import ImportFailed
+
+    document = export_lab(lab)
+    document["notes"][0]["username"] = None
+    document["notes"][0]["shared"] = False
+    with pytest.raises(ImportFailed) as failed:
+        import_lab(json.dumps(document).encode(), lab=lab)
+    assert "must be shared with the lab" in str(failed.value)
+
+
+def test_the_database_refuses_a_private_note_without_an_author(lab, paper):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Note.objects.create(paper=paper, author=None, lab=None, body="Nobody's")
+    assert Note.objects.create(paper=paper, author=None, lab=lab, body="The lab's").author_username is None

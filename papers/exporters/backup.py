@@ -79,7 +79,9 @@ def export_lab(lab: Lab, *, private_of: User | None = None) -> dict[str, Any]:
     # Authors of shared notes who have left the lab, and whoever made a lab event: users the import needs
     # to know, but not members (role null).
     member_ids = {membership.user_id for membership in memberships}
-    others: dict[int, User] = {note.author_id: note.author for note in notes if note.author_id not in member_ids}
+    others: dict[int, User] = {
+        note.author_id: note.author for note in notes if note.author_id is not None and note.author_id not in member_ids
+    }
     others.update({event.created_by_id: event.created_by for event in events if event.created_by_id is not None})
     for user_id in member_ids:
         others.pop(user_id, None)
@@ -126,7 +128,7 @@ def export_lab(lab: Lab, *, private_of: User | None = None) -> dict[str, Any]:
         ],
         "notes": [
             {
-                "username": note.author.username,
+                "username": note.author_username,  # None: a former member whose account was deleted
                 "conference": note.paper.conference.slug,
                 "forum_id": note.paper.forum_id,
                 "kind": note.kind,

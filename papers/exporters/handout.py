@@ -59,5 +59,12 @@ def handout(meeting: Meeting, slots: list[MeetingPaper], notes: list[Note]) -> s
         shared = [note for note in notes if note.paper_id == paper.pk and note.lab_id == meeting.lab_id]
         if shared:
             lines += ["", "Notes from the lab:"]
-            lines += [f"- {note.author.username} ({note.get_kind_display()}): {one_line(note.body)}" for note in shared]
+            lines += [f"- {_who(note)} ({note.get_kind_display()}): {one_line(note.body)}" for note in shared]
     return "\n".join(lines) + "\n"
+
+
+def _who(note: Note) -> str:
+    """The note's author for the handout; one who left the lab is marked (notes from with_author_standing)."""
+    if note.author_id is None:
+        return "A former member"
+    return f"{note.author.username} (former member)" if note.is_by_former_member else note.author.username

@@ -127,7 +127,11 @@ def _link_text(title: str) -> str:
 def _body(note: Note, whole_lab: bool) -> str:
     """A note's text on one line; in the lab's report, with who wrote it."""
     text = one_line(note.body)
-    return f"{text} ({note.author.username})" if whole_lab else text
+    if not whole_lab:
+        return text
+    if note.author_id is None:
+        return f"{text} (a former member)"
+    return f"{text} ({note.author.username}{', former member' if note.is_by_former_member else ''})"
 
 
 def _note_item(note: Note, whole_lab: bool) -> str:

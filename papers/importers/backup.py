@@ -32,6 +32,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from papers import search
 from papers.exporters.backup import FORMAT, PAPER_FIELDS, VERSION
@@ -400,10 +401,14 @@ def _check_notes(records: list, papers: dict, members: dict) -> list[dict]:
     notes, summaries = [], {}
     for index, raw in enumerate(records):
         record = _Record("notes", index, raw, "forum_id")
-        username = _member(record, "username", members)
+        # No username: a shared note whose author's account was deleted (it stays the lab's).
+        username = _member(record, "username", members, required=False)
+        shared = record.flag("shared")
+        if username is None and not shared:
+            raise record.fail("a note without an author (a deleted account's) must be shared with the lab.")
         paper = _paper_key(record, papers)
         kind = record.choice("kind", Note.Kind.values, default=Note.Kind.NOTE)
-        if kind == Note.Kind.SUMMARY:
+        if kind == Note.Kind.SUMMARY and username is not None:
             first = summaries.setdefault((username, paper), record.label)
             if first != record.label:
                 raise record.fail(f"{username} has one one-liner a paper; another is {first.split(' (')[0]}.")
@@ -414,7 +419,7 @@ def _check_notes(records: list, papers: dict, members: dict) -> list[dict]:
                 "kind": kind,
                 "body": record.text("body", max_length=NOTE_MAX_LENGTH, required=True, strip=False),
                 "done": record.flag("done"),
-                "shared": record.flag("shared"),
+                "shared": shared,
                 "created_at": record.moment("created_at", required=True),
                 "updated_at": record.moment("updated_at", required=True),
             }
@@ -610,19 +615,21 @@ def _write_notes(
     summary: BackupSummary,
     private_notes_only_of: str | None,
 ) -> None:
-    author_ids = {users[note["username"]].pk for note in notes}
+    author_ids = {users[note["username"]].pk for note in notes if note["username"] is not None}
     same: dict[tuple, list[Note]] = defaultdict(list)
     summaries: dict[tuple[int, int], Note] = {}
-    for note in Note.objects.filter(author_id__in=author_ids).order_by("created_at", "pk"):
+    authorless = Q(author__isnull=True, lab=lab)  # a deleted account's shared notes, matched like any
+    for note in Note.objects.filter(Q(author_id__in=author_ids) | authorless).order_by("created_at", "pk"):
         same[(note.author_id, note.paper_id, note.lab_id, note.kind, note.body)].append(note)
-        if note.kind == Note.Kind.SUMMARY:
+        if note.kind == Note.Kind.SUMMARY and note.author_id is not None:
             summaries[(note.author_id, note.paper_id)] = note
     to_create, to_update = [], []
     for note in notes:
         if not note["shared"] and private_notes_only_of is not None and note["username"] != private_notes_only_of:
             summary.private_notes_skipped += 1
             continue
-        author_id, paper_id = users[note["username"]].pk, paper_ids[note["paper"]]
+        author_id = users[note["username"]].pk if note["username"] is not None else None
+        paper_id = paper_ids[note["paper"]]
         lab_id = lab.pk if note["shared"] else None
         # The n-th of several identical notes in the file is the n-th such note here.
         matches = same.get((author_id, paper_id, lab_id, note["kind"], note["body"]))

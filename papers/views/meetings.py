@@ -184,6 +184,7 @@ def meeting_detail(request: HttpRequest, lab_slug: str, meeting_id: int) -> Http
     for note in (
         Note.objects.visible_to(user=request.user, lab=lab)
         .filter(paper__in=[slot.paper_id for slot in slots])
+        .with_author_standing(lab)
         .select_related("author")
         .order_by("created_at", "pk")
     ):
@@ -287,6 +288,7 @@ def meeting_handout(request: HttpRequest, lab_slug: str, meeting_id: int) -> Htt
     # The lab's shared notes only: a handout is passed around, so never a private note, not even mine.
     notes = list(
         Note.objects.filter(lab=lab, paper__in=[slot.paper_id for slot in slots])
+        .with_author_standing(lab)
         .select_related("author")
         .order_by("created_at", "pk")
     )
