@@ -1,6 +1,10 @@
 """
 Browser-side hardening that Django 5.2 does not ship: the Content-Security-Policy header, and the
 client address that login throttling (django-axes) counts failures against.
+
+The policy is one fixed string for the whole site (no nonces, no per-view exceptions, no report
+endpoint), so a few lines of middleware do it; django-csp would add a dependency and a settings
+vocabulary for features we do not use. Django 6 has CSP built in: move to it then.
 """
 
 from collections.abc import Callable
