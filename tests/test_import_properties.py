@@ -870,3 +870,43 @@ def test_a_backup_record_nested_hundreds_deep_is_refused_by_name(tmp_path):
     document["notes"][0]["body"] = {"value": deep(700)}
     message = refusal(tmp_path, "import_lab", dumps(document, indent=None, ascii_only=True), "--lab", "restored")
     assert message == ("notes #1: nested more than 32 levels deep; a record is not. Nothing was imported.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (Raw(b"9" * 5000, "5,000 digits"), "holds a number of 5,000 digits"),
+        (Raw(b"-" + b"1" * 4301, "4,301 digits"), "holds a number of 4,301 digits"),
+        (Raw(b"NaN", "NaN"), "holds NaN, which is not JSON"),
+        (Raw(b"-Infinity", "-Infinity"), "holds -Infinity, which is not JSON"),
+    ],
+)
+def test_a_number_json_cannot_hold_is_refused_by_record(tmp_path, raw, problem):
+    # Python's json reads 4,301+ digits into a ValueError that is no JSONDecodeError: it was a traceback.
+    notes = json.loads(json.dumps(NOTES))
+    notes[2]["number"] = raw
+    message = refusal(tmp_path, "import_openreview", dumps(notes, indent=1, ascii_only=True))
+    assert message == f"record 3 (after id HE9eUQlAvo): {problem}. Nothing was imported."
+
+    lines = b"\n".join(dumps(note, indent=None, ascii_only=True) for note in notes)
+    message = refusal(tmp_path, "import_openreview", lines)
+    assert message == f"record 3 (line 3): {problem}. Nothing was imported."
+
+
+@pytest.mark.django_db
+def test_a_schedule_entry_with_a_5000_digit_id_is_refused_by_record(tmp_path, conference):
+    entries = json.loads(json.dumps(ENTRIES))
+    entries[1]["id"] = Raw(b"9" * 5000, "5,000 digits")
+    data = dumps(entries, indent=None, ascii_only=True)
+    message = refusal(tmp_path, "import_schedule", data, "--conference", "iclr-2024")
+    assert message == "record 2 (after id 19001): holds a number of 5,000 digits. Nothing was imported."
+
+
+@pytest.mark.django_db
+def test_a_backup_with_a_5000_digit_number_is_refused(tmp_path):
+    LabFactory(slug="restored")
+    document = backup_document()
+    document["papers"][0]["number"] = Raw(b"9" * 5000, "5,000 digits")
+    message = refusal(tmp_path, "import_lab", dumps(document, indent=1, ascii_only=True), "--lab", "restored")
+    assert message == "Not a lab backup: it holds a number of 5,000 digits. Nothing was imported."

@@ -38,8 +38,10 @@ from papers import search
 from papers.exporters.backup import FORMAT, PAPER_FIELDS, VERSION
 from papers.forms import NOTE_MAX_LENGTH
 from papers.importers.base import (
+    DECODER,
     MAX_DEPTH,
     ImportFailed,
+    UnreadableValue,
     decode_text,
     has_invalid_text,
     line_and_column,
@@ -221,13 +223,15 @@ def _parse_document(data: bytes) -> dict:
     if not text.strip():
         raise ImportFailed("The file is empty.")
     try:
-        document = json.loads(text)
+        document = DECODER.decode(text)
     except json.JSONDecodeError as error:
         truncated = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
         reason = "the file ends in the middle of it (truncated?)" if truncated else error.msg
         raise ImportFailed(f"Not valid JSON at {line_and_column(text, error.pos)}: {reason}.") from None
     except RecursionError:
         raise ImportFailed("Not a lab backup: nested too deeply.") from None
+    except UnreadableValue as error:
+        raise ImportFailed(f"Not a lab backup: it {error}.") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportFailed(f'Not an iclrnotes lab backup (it has no "format": "{FORMAT}").')
     version = document.get("version")

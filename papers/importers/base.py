@@ -113,6 +113,43 @@ def clean_text(label: str, value: object, name: str, *, max_length: int | None =
     return value
 
 
+# The longest number any file holds is a paper's; Python refuses to read an int of over 4,300 digits
+# with a ValueError that is no JSONDecodeError, so longer ones are refused here first, by the record.
+MAX_DIGITS = 40
+
+
+class UnreadableValue(ValueError):
+    """Valid to Python's json module but not JSON a file should hold: NaN, Infinity, a number of 40+ digits."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        raise UnreadableValue(f"holds a number of {len(text.lstrip('-')):,} digits")
+    return int(text)
+
+
+def _parse_constant(name: str) -> float:
+    raise UnreadableValue(f"holds {name}, which is not JSON")
+
+
+# Every importer reads JSON with this decoder and reports what it raises with json_problem().
+DECODER = json.JSONDecoder(parse_int=_parse_int, parse_constant=_parse_constant)
+
+
+def json_problem(error: Exception, text: str) -> str:
+    """What is wrong, for a JSONDecodeError, an UnreadableValue or a RecursionError raised by DECODER."""
+    if isinstance(error, json.JSONDecodeError):
+        truncated = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string")
+        reason = "the file ends in the middle of it (truncated?)" if truncated else error.msg
+        return f"invalid JSON at {line_and_column(text, error.pos)}: {reason}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply to be a record"
+    return str(error)
+
+
+JSON_ERRORS = (json.JSONDecodeError, UnreadableValue, RecursionError)
+
+
 def line_and_column(text: str, position: int) -> str:
     line = text.count("\n", 0, position) + 1
     column = position - (text.rfind("\n", 0, position) + 1) + 1
@@ -126,24 +163,21 @@ def parse_records(text: str, *, list_keys: tuple[str, ...]) -> list:
     Array elements are decoded one at a time so that a truncated or broken file is reported
     against the record where it breaks, not only as a byte offset.
     """
-    decoder = json.JSONDecoder()
     stripped_start = len(text) - len(text.lstrip())
     if stripped_start == len(text):
         raise ImportFailed("The file is empty.")
     first = text[stripped_start]
     if first == "[":
-        return _parse_array(text, stripped_start, decoder)
+        return _parse_array(text, stripped_start)
     if first != "{":
         raise ImportFailed(
             f"Not a JSON file ({line_and_column(text, stripped_start)}): expected a JSON array, "
             "JSON Lines, or an object."
         )
     try:
-        whole, end = decoder.raw_decode(text, stripped_start)
-    except json.JSONDecodeError as error:
-        raise ImportFailed(f"record 1: invalid JSON at {line_and_column(text, error.pos)}: {error.msg}.") from None
-    except RecursionError:
-        raise ImportFailed("record 1: nested too deeply to be a record.") from None
+        whole, end = DECODER.raw_decode(text, stripped_start)
+    except JSON_ERRORS as error:
+        raise ImportFailed(f"record 1: {json_problem(error, text)}.") from None
     if not text[end:].strip():
         for key in list_keys:
             if isinstance(whole, dict) and key in whole:
@@ -155,7 +189,7 @@ def parse_records(text: str, *, list_keys: tuple[str, ...]) -> list:
     return _parse_lines(text)
 
 
-def _parse_array(text: str, position: int, decoder: json.JSONDecoder) -> list:
+def _parse_array(text: str, position: int) -> list:
     records: list = []
     position += 1
     length = len(text)
@@ -175,13 +209,9 @@ def _parse_array(text: str, position: int, decoder: json.JSONDecoder) -> list:
         if position >= length:
             raise ImportFailed(f"{label}: the file ends before the array is closed (truncated?).")
         try:
-            record, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            truncated = error.pos >= length or error.msg.startswith("Unterminated string")
-            reason = "the file ends in the middle of it (truncated?)" if truncated else error.msg
-            raise ImportFailed(f"{label}: invalid JSON at {line_and_column(text, error.pos)}: {reason}.") from None
-        except RecursionError:
-            raise ImportFailed(f"{label}: nested too deeply to be a record.") from None
+            record, position = DECODER.raw_decode(text, position)
+        except JSON_ERRORS as error:
+            raise ImportFailed(f"{label}: {json_problem(error, text)}.") from None
         records.append(record)
         position = skip_space(position)
         if position >= length:
@@ -201,11 +231,11 @@ def _parse_lines(text: str) -> list:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(DECODER.decode(line))
         except json.JSONDecodeError as error:
             raise ImportFailed(f"record {len(records) + 1} (line {number}): invalid JSON: {error.msg}.") from None
-        except RecursionError:
-            raise ImportFailed(f"record {len(records) + 1} (line {number}): nested too deeply.") from None
+        except JSON_ERRORS as error:
+            raise ImportFailed(f"record {len(records) + 1} (line {number}): {json_problem(error, line)}.") from None
     return records
 
 

@@ -26,7 +26,6 @@ A re-import updates sessions and presentations in place:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,6 +38,8 @@ from django.db import transaction
 from django.utils.timezone import localtime
 
 from papers.importers.base import (
+    DECODER,
+    JSON_ERRORS,
     MAX_DEPTH,
     ImportFailed,
     Progress,
@@ -221,11 +222,9 @@ def _read_records(data: bytes) -> list:
     body = text.lstrip()
     if body.startswith("{"):
         try:
-            whole, end = json.JSONDecoder().raw_decode(body)
-        except json.JSONDecodeError:
+            whole, end = DECODER.raw_decode(body)
+        except JSON_ERRORS:
             whole, end = None, 0  # parse_records names the place
-        except RecursionError:
-            raise ImportFailed("Not a schedule: the file is nested too deeply.") from None
         if isinstance(whole, dict) and not body[end:].strip():
             if "results" not in whole:
                 raise ImportFailed(
