@@ -358,7 +358,6 @@ def what_the_lab_sees(client, lab, paper, meeting=None) -> dict:
 def test_a_member_who_goes_leaves_the_shared_notes_to_the_lab_as_a_former_member(
     client, how, owner, member, grace, lab, paper, maxs_notes, upcoming_meeting
 ):
-    shared, private = maxs_notes
     services.set_star(user=grace, paper=paper, starred=True)  # so that the lab's trip report has the paper
     client.force_login(member if how == "left" else owner)
     url = (
@@ -416,7 +415,7 @@ def test_a_held_meeting_keeps_who_presented(owner, member, lab, paper, upcoming_
 def test_a_deleted_account_leaves_its_shared_notes_to_the_lab_and_takes_its_private_ones(
     client, member, grace, lab, paper, maxs_notes, upcoming_meeting
 ):
-    shared, private = maxs_notes
+    shared, _private = maxs_notes
     services.set_star(user=grace, paper=paper, starred=True)
     services.delete_note(note=NoteFactory(paper=paper, author=member, lab=None, body="Deleted private"), editor=member)
     member.delete()
@@ -468,3 +467,14 @@ def test_the_database_refuses_a_private_note_without_an_author(lab, paper):
     with pytest.raises(IntegrityError), transaction.atomic():
         Note.objects.create(paper=paper, author=None, lab=None, body="Nobody's")
     assert Note.objects.create(paper=paper, author=None, lab=lab, body="The lab's").author_username is None
+
+
+def test_an_admin_deleting_an_account_says_what_goes_and_keeps_the_shared_notes(client, member, lab, paper, maxs_notes):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = reverse("admin:papers_user_delete", args=[member.pk])
+    confirm = text(client.get(url).content.decode())
+    # His private to-do goes with him, and the admin is told; the shared one-liner stays.
+    assert "Note: To do by max on Vision Transformers Need Registers" in confirm
+    assert "One-liner by max" not in confirm
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert list(Note.all_objects.values_list("author", "body")) == [(None, "Registers fix artefacts")]
