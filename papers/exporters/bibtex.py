@@ -5,6 +5,12 @@ Keys are the first author's last name, the year and the first word of the title 
 (`darcet2024vision`), all ASCII; papers sharing a key get a, b, c… in forum-id order. Titles keep
 their LaTeX math as it is, escape the characters BibTeX/LaTeX treat specially outside math, and are
 wrapped in braces so that styles keep their capitals.
+
+A .bib file is LaTeX that a reader compiles into their own paper, and titles and author names come from
+OpenReview: they keep only the commands titles use (papers.latex's math fonts, Greek and symbols, text
+styles, accents). Any other command loses its backslash (`\\href{javascript:…}{x}` is printed as
+`href…x`), so that no title can make the reader's LaTeX read a file (\\input), run a program
+(\\write18) or make a link; TeX's `^^5c`, another spelling of a backslash, is split up too.
 """
 
 from __future__ import annotations
@@ -13,12 +19,22 @@ import re
 import unicodedata
 from collections import defaultdict
 
+from papers.latex import FONTS, GREEK, SYMBOLS
 from papers.models import Conference, Paper
 
 SMALL_WORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "at", "by", "is", "are", "do"}
 SPECIAL = re.compile(r"(?<!\\)([&%#_])")
 MATH = re.compile(r"(?<!\\)\$[^$]*(?<!\\)\$")
 YEAR = re.compile(r"(?:19|20)\d\d")
+LATEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
+KEPT_COMMANDS = {
+    *GREEK, *SYMBOLS, *FONTS,
+    "textbf", "textit", "emph", "texttt", "text", "textrm", "textsf", "textsc", "mathrm", "mathbf", "mathit",
+    "mathsf", "mathtt", "boldsymbol", "operatorname", "frac", "log", "exp", "min", "max", "sum", "prod",
+    "ldots", "cdots", "dots", "left", "right", "tilde", "hat", "bar", "vec", "dot", "overline", "widehat",
+    "widetilde", "LaTeX", "TeX", "c", "v", "u", "H", "k", "r", "d", "b", "i", "j", "o", "O", "l", "L", "ss",
+    "ae", "AE", "oe", "OE", "aa", "AA",
+}  # fmt: skip
 
 
 def ascii_word(text: str) -> str:
@@ -65,8 +81,17 @@ def _suffix(index: int) -> str:
     return letters
 
 
+def _disarm(text: str) -> str:
+    """Only the commands a title's LaTeX needs: any other keeps its name but loses its backslash."""
+    text = re.sub(r"\^(?=\^)", "^{}", text)
+    return LATEX_COMMAND.sub(
+        lambda m: m.group() if m.group(1) in KEPT_COMMANDS or not m.group(1).isalpha() else m.group(1), text
+    )
+
+
 def latex_text(text: str) -> str:
-    """Text that is valid inside a BibTeX field: math kept, &%#_ escaped outside it, braces balanced."""
+    """Text that is valid inside a BibTeX field: math and known commands kept, &%#_ escaped outside math."""
+    text = _disarm(text)
     parts, position = [], 0
     for match in MATH.finditer(text):
         parts.append(SPECIAL.sub(r"\\\1", text[position : match.start()]))
