@@ -235,7 +235,7 @@ def test_for_lab_counts_only_this_labs_members_stars(lab, owner, member, outside
 
 
 @pytest.mark.parametrize("seeds", [1, 6])
-def test_for_you_is_one_query_whatever_the_number_of_seeds(topics, seeds):
+def test_for_you_is_two_queries_whatever_the_number_of_seeds(topics, seeds):
     me = UserFactory()
     lab = MembershipFactory(user=me).lab
     for paper in list(topics.values())[:seeds]:
@@ -246,7 +246,58 @@ def test_for_you_is_one_query_whatever_the_number_of_seeds(topics, seeds):
         list(recommend.for_lab(Paper.objects.all(), lab=lab))
 
     assert len(papers) == 8
-    assert len(queries) == 2  # one for you, one for the lab
+    assert len(queries) == 4  # for you and for the lab: each the seeds' tiers, then the ranking
+
+
+@pytest.fixture
+def tiered(conference) -> dict[str, Paper]:
+    """Two seeds, an oral and a poster, and two candidates per tier equally like both seeds."""
+    papers = {
+        name: PaperFactory(conference=conference, title=name, tier=tier)
+        for name, tier in [
+            ("oral seed", "oral"),
+            ("poster seed", "poster"),
+            ("oral candidate", "oral"),
+            ("poster candidate", "poster"),
+            ("spotlight candidate", "spotlight"),
+        ]
+    }
+    # Ten more posters make the conference mostly posters, as real ones are.
+    PaperFactory.create_batch(10, conference=conference, tier="poster")
+    PaperNeighbor.objects.bulk_create(
+        PaperNeighbor(paper=papers[seed], neighbor=papers[candidate], score=0.5, rank=rank)
+        for seed in ("oral seed", "poster seed")
+        for rank, candidate in enumerate(["oral candidate", "poster candidate", "spotlight candidate"], start=1)
+    )
+    return papers
+
+
+def test_for_you_favours_the_tiers_my_stars_favour(tiered):
+    me = UserFactory()
+    star(me, tiered["oral seed"])
+    star(me, tiered["poster seed"])
+    candidates = Paper.objects.filter(title__endswith="candidate")
+
+    scores = {p.title: p.suggestion for p in recommend.for_you(candidates, user=me)}
+
+    # Half my stars are orals where the conference has one in seven: orals come first; spotlights, of which
+    # I starred none, come last; each is the same 2 × 0.5 × 2.0 likeness, weighed by the tier preference.
+    assert scores["oral candidate"] > scores["poster candidate"] > scores["spotlight candidate"] > 0
+    # 15 papers: 2 orals, 12 posters, 1 spotlight; 2 seeds and a prior of 40 imaginary ones.
+    assert scores["oral candidate"] == pytest.approx(2.0 * ((1 + 40 * 2 / 15) / 42) / (2 / 15))
+    assert scores["spotlight candidate"] == pytest.approx(2.0 * ((0 + 40 * 1 / 15) / 42) / (1 / 15))
+
+
+def test_the_tier_preference_is_none_when_the_stars_spread_like_the_conference(conference, tiered):
+    me = UserFactory()
+    star(me, tiered["poster seed"])
+    candidates = Paper.objects.filter(title__endswith="candidate")
+
+    scores = {p.title: p.suggestion for p in recommend.for_you(candidates, user=me)}
+
+    # A single poster star barely moves the preference (poster share 12/15 → (1 + 32)/41): posters stay a
+    # little ahead, nothing is zeroed.
+    assert scores["poster candidate"] > scores["oral candidate"] == scores["spotlight candidate"] > 0.9
 
 
 def test_web_side_module_does_not_load_scikit_learn_or_numpy():
