@@ -30,6 +30,7 @@ from html.parser import HTMLParser
 
 import bibtexparser
 import icalendar
+import markdown
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -87,7 +88,7 @@ RAW_MARKUP = [
     '<a href="javascript:',
     "href=javascript:",
 ]
-SCRIPT_URL = re.compile(r"^\s*(?:javascript|vbscript|data\s*:\s*text/html)", re.IGNORECASE)
+SCRIPT_URL = re.compile(r"(?:javascript|vbscript):|data:text/html", re.IGNORECASE)
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "srcdoc", "poster", "background"}
 TEMPLATE_OUTPUT = ["sql_queries", "'csrf_token'", "&#x27;csrf_token&#x27;", "49"]
 
@@ -97,6 +98,12 @@ END = START + 2 * HOUR
 
 
 # --- The checks ------------------------------------------------------------------------------------------
+
+
+def is_script_url(value: str) -> bool:
+    """As a browser reads a URL: leading controls and spaces dropped, tabs and line breaks removed."""
+    url = re.sub(r"[\t\n\r]", "", value).lstrip("".join(map(chr, range(33))))
+    return SCRIPT_URL.match(url) is not None
 
 
 class Markup(HTMLParser):
@@ -114,7 +121,7 @@ class Markup(HTMLParser):
         for name, value in attrs:
             if name.startswith("on") or name.startswith("hx-on"):
                 self.handlers.append((tag, name))
-            if name in URL_ATTRIBUTES and value and SCRIPT_URL.match(value):
+            if name in URL_ATTRIBUTES and value and is_script_url(value):
                 self.script_urls.append((tag, name, value))
         if tag == "script":
             self.scripts.append({**dict(attrs), "body": ""})
@@ -419,6 +426,61 @@ def test_fragments_returned_by_star_state_note_and_triage_posts(world, client_of
 
 
 # --- Exports ---------------------------------------------------------------------------------------------
+
+
+def rendered_markdown(text: str) -> str:
+    """The export as a Markdown viewer shows it: Python-Markdown, which passes raw HTML and any link on."""
+    return markdown.markdown(text)
+
+
+def test_trip_report_markdown_shows_hostile_text_as_text(world, client_of, payload):
+    """
+    A Markdown viewer renders raw HTML and follows links, so the trip report writes what is text (titles,
+    names, sessions, rooms, the lab's events) as text: `<` as `&lt;`, `[ ] \\` after a backslash. Notes
+    keep their Markdown (emphasis, http links) but not raw HTML (`<` as `&lt;`), and a javascript: or
+    vbscript: link has its colon encoded (`javascript%3A…`: a relative link that runs nothing).
+    """
+    for params in ({}, {"who": "lab"}):
+        text = content_of(client_of.get(conf_url("export", world, "md"), params))
+        assert "<" not in text
+        assert_inert(rendered_markdown(text), shown=title_text(payload))
+
+
+def test_meeting_handout_markdown_shows_hostile_text_as_text(world, client_of, payload):
+    """The handout, like the trip report: text written as text, the agenda's and the notes' Markdown defused."""
+    text = content_of(client_of.get(reverse("meeting_handout", args=[world.lab.slug, world.meeting.pk])))
+    assert "<" not in text
+    assert_inert(rendered_markdown(text), shown=[payload, title_text(payload)])
+
+
+LINK_TRICKS = [
+    "[a](JaVaScRiPt:alert(1))",
+    "[a](javascript\\:alert(1))",
+    "[a](&#106;avascript:alert(1))",
+    "[a](javascript&colon;alert(1))",
+    "[a](<javascript:alert(1)>)",
+    "<javascript:alert(1)>",
+    "[a][r]\n\n[r]: javascript:alert(1)",
+    "[a](vbscript:msgbox(1))",
+    "**bold** <b onmouseover=alert(1)>x</b>",
+]
+
+
+@pytest.mark.parametrize("body", LINK_TRICKS)
+def test_markdown_exports_defuse_script_links_however_a_note_spells_them(lab, member, member_client, paper, body):
+    """However a note spells a script link (case, escapes, character references, <…>), it runs nothing."""
+    ReadingStatus.objects.create(user=member, paper=paper, state="shortlisted", starred=True)
+    NoteFactory(paper=paper, author=member, lab=lab, kind=Note.Kind.QUESTION, body=body)
+    meeting = Meeting.objects.create(lab=lab, created_by=member, starts_at=START, agenda=body)
+    MeetingPaper.objects.create(meeting=meeting, paper=paper)
+    for url in (
+        reverse("export", args=[lab.slug, paper.conference.slug, "md"]),
+        reverse("meeting_handout", args=[lab.slug, meeting.pk]),
+    ):
+        html = rendered_markdown(content_of(member_client.get(url)))
+        assert_inert(html)
+        assert "javascript:" not in html.lower() and "vbscript:" not in html.lower()
+    assert "<strong>bold</strong>" in html or "**" not in body  # the note's own Markdown still works
 
 
 def test_csv_keeps_the_text_exactly(world, client_of, payload):

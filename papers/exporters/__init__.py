@@ -9,6 +9,7 @@ a note is in an export only if it is the lab's (shared) or the exporting member'
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -33,6 +34,28 @@ def lab_notes(paper: Paper, lab: Lab) -> list[Note]:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# A Markdown viewer shows raw HTML and follows any link: what the Markdown exports hold must not run there.
+# `&lt;` (not `\<`, which not every Markdown reads) keeps HTML out; a character reference (`&colon;`,
+# `&#106;`) is written as text, or it could spell `javascript:` in a link.
+CHARACTER_REFERENCE = re.compile(r"&(?=#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+SCRIPT_SCHEME = re.compile(r"((?:java|vb)script)\\?:", re.IGNORECASE)
+
+
+def markdown_text(text: str) -> str:
+    """Text a Markdown viewer shows as it is (a title, a name, a room): no HTML, no link, no reference."""
+    text = CHARACTER_REFERENCE.sub("&amp;", text.replace("\\", "\\\\"))
+    return text.replace("[", "\\[").replace("]", "\\]").replace("<", "&lt;")
+
+
+def markdown_note(body: str) -> str:
+    """
+    A note's own Markdown (emphasis, lists, http links), as harmless as the app shows it: its raw HTML
+    is shown as text, and a javascript: or vbscript: link has its colon encoded (a link to nowhere).
+    """
+    body = CHARACTER_REFERENCE.sub("&amp;", body).replace("<", "&lt;")
+    return SCRIPT_SCHEME.sub(r"\1%3A", body)
 
 
 def local_day(presentation: Presentation, conference: Conference) -> dt.date | None:

@@ -26,7 +26,7 @@ Only the lab's shared notes: a handout is passed around, so nobody's private not
 
 from __future__ import annotations
 
-from papers.exporters import one_line
+from papers.exporters import markdown_note, markdown_text, one_line
 from papers.latex import latex_to_text
 from papers.models import Meeting, MeetingPaper, Note
 
@@ -42,24 +42,27 @@ def when(meeting: Meeting) -> str:
 
 def handout(meeting: Meeting, slots: list[MeetingPaper], notes: list[Note]) -> str:
     """slots: papers.meetings.meeting_slots(meeting); notes: the lab's shared notes on those papers, oldest first."""
-    lines = [f"# {meeting.lab.name} reading group", "", f"- When: {when(meeting)}"]
+    lines = [f"# {markdown_text(meeting.lab.name)} reading group", "", f"- When: {when(meeting)}"]
     if meeting.place:
-        lines.append(f"- Where: {meeting.place}")
+        lines.append(f"- Where: {markdown_text(meeting.place)}")
     if meeting.agenda:
-        lines += ["", "## Agenda", "", meeting.agenda.strip()]
+        lines += ["", "## Agenda", "", markdown_note(meeting.agenda.strip())]
     for number, slot in enumerate(slots, start=1):
         paper = slot.paper
-        source = " · ".join(part for part in (", ".join(paper.authors), paper.conference.name, paper.forum_url) if part)
-        roles = [f"Presenter: {slot.presenter.username if slot.presenter else 'open'}"]
+        names = (", ".join(paper.authors), paper.conference.name)
+        source = " · ".join(part for part in (*map(markdown_text, names), paper.forum_url) if part)
+        roles = [f"Presenter: {markdown_text(slot.presenter.username) if slot.presenter else 'open'}"]
         if slot.discussion_lead:
-            roles.append(f"Discussion lead: {slot.discussion_lead.username}")
-        lines += ["", f"## {number}. {latex_to_text(paper.title)}", "", source, "", " · ".join(roles)]
+            roles.append(f"Discussion lead: {markdown_text(slot.discussion_lead.username)}")
+        lines += ["", f"## {number}. {markdown_text(latex_to_text(paper.title))}", "", source, "", " · ".join(roles)]
         if paper.abstract:
-            lines += ["", f"> {one_line(paper.abstract)}"]
+            lines += ["", f"> {markdown_text(one_line(paper.abstract))}"]
         shared = [note for note in notes if note.paper_id == paper.pk and note.lab_id == meeting.lab_id]
         if shared:
             lines += ["", "Notes from the lab:"]
-            lines += [f"- {_who(note)} ({note.get_kind_display()}): {one_line(note.body)}" for note in shared]
+            lines += [
+                f"- {_who(note)} ({note.get_kind_display()}): {markdown_note(one_line(note.body))}" for note in shared
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -67,4 +70,5 @@ def _who(note: Note) -> str:
     """The note's author for the handout; one who left the lab is marked (notes from with_author_standing)."""
     if note.author_id is None:
         return "A former member"
-    return f"{note.author.username} (former member)" if note.is_by_former_member else note.author.username
+    name = markdown_text(note.author.username)
+    return f"{name} (former member)" if note.is_by_former_member else name

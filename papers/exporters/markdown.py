@@ -22,7 +22,7 @@ from collections import defaultdict
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from papers.exporters import first_day, lab_notes, my_notes, one_line
+from papers.exporters import first_day, lab_notes, markdown_note, markdown_text, my_notes, one_line
 from papers.latex import latex_to_text
 from papers.models import Conference, Lab, Note, Paper, ReadingStatus, Session, User
 
@@ -64,7 +64,7 @@ def trip_report(
     who = lab.name if whole_lab else (user.get_full_name() or user.username)
     starred = sum(1 for paper in papers if _starred(paper, whole_lab))
     lines = [
-        f"# {conference.name} trip report: {who}",
+        f"# {markdown_text(conference.name)} trip report: {markdown_text(who)}",
         "",
         f"{len(papers)} paper{'' if len(papers) == 1 else 's'}, {starred} starred (marked with a star below).",
     ]
@@ -110,7 +110,7 @@ def _paper_items(papers: list[Paper], *, lab: Lab, user: User, whole_lab: bool) 
         star = "⭐️ " if _starred(paper, whole_lab) else ""
         notes = lab_notes(paper, lab) if whole_lab else my_notes(paper, user)
         summaries = [note for note in notes if note.kind == Note.Kind.SUMMARY]
-        item = f"{number}. {star}[{_link_text(latex_to_text(paper.title))}]({paper.forum_url})"
+        item = f"{number}. {star}[{markdown_text(latex_to_text(paper.title))}]({paper.forum_url})"
         if summaries:
             item += " - " + "; ".join(_body(note, whole_lab) for note in summaries)
         lines.append(item)
@@ -120,18 +120,14 @@ def _paper_items(papers: list[Paper], *, lab: Lab, user: User, whole_lab: bool) 
     return lines
 
 
-def _link_text(title: str) -> str:
-    return title.replace("[", "\\[").replace("]", "\\]")
-
-
 def _body(note: Note, whole_lab: bool) -> str:
     """A note's text on one line; in the lab's report, with who wrote it."""
-    text = one_line(note.body)
+    text = markdown_note(one_line(note.body))
     if not whole_lab:
         return text
     if note.author_id is None:
         return f"{text} (a former member)"
-    return f"{text} ({note.author.username}{', former member' if note.is_by_former_member else ''})"
+    return f"{text} ({markdown_text(note.author.username)}{', former member' if note.is_by_former_member else ''})"
 
 
 def _note_item(note: Note, whole_lab: bool) -> str:
@@ -148,5 +144,5 @@ def _event(event: Session, conference: Conference) -> str:
             when += "-" + timezone.localtime(event.ends_at, conference.tzinfo).strftime("%H:%M")
         details.append(when)
     if event.room:
-        details.append(event.room)
-    return f"{event.title} ({', '.join(details)})"
+        details.append(markdown_text(event.room))
+    return f"{markdown_text(event.title)} ({', '.join(details)})"
