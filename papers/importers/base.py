@@ -45,6 +45,14 @@ def record_label(index: int, record: object) -> str:
     return label
 
 
+def excerpt(value: object, limit: int = 80) -> str:
+    """A value quoted for a one-line message: repr() of at most limit characters of it, "…" when cut."""
+    if isinstance(value, str):
+        return repr(value[:limit]) + ("…" if len(value) > limit else "")
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def decode_text(data: bytes) -> str:
     """
     Decode UTF-8 (a BOM is tolerated). Bytes that are not UTF-8 are kept as surrogates so that the

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
-from papers.importers.base import ImportFailed, clean_text, decode_text, plural
+from papers.importers.base import ImportFailed, clean_text, decode_text, excerpt, plural
 from papers.models import FORUM_ID, Conference, Paper, Presentation, Session
 
 LIST_SEPARATOR = ";"
@@ -139,7 +139,7 @@ def _row(number: int, record: dict, header: list[str], conference: Conference) -
 def _session(label: str, text: str, conference: Conference) -> SessionRow:
     match = SESSION.match(text)
     if match is None:
-        raise ImportFailed(f"{label}: {text!r} is not title@YYYY-MM-DD[ HH:MM[-HH:MM]][@board].")
+        raise ImportFailed(f"{label}: {excerpt(text)} is not title@YYYY-MM-DD[ HH:MM[-HH:MM]][@board].")
     title = match["title"].strip()
     if len(title) > Session._meta.get_field("title").max_length:
         raise ImportFailed(f"{label}: the session title {title[:40]!r}… is too long.")
@@ -152,9 +152,9 @@ def _session(label: str, text: str, conference: Conference) -> SessionRow:
         if match["end"]:
             ends_at = _local(day, match["end"], conference)
     except ValueError:
-        raise ImportFailed(f"{label}: {text!r} has an impossible date or time.") from None
+        raise ImportFailed(f"{label}: {excerpt(text)} has an impossible date or time.") from None
     if starts_at and ends_at and ends_at < starts_at:
-        raise ImportFailed(f"{label}: {text!r} ends before it starts.")
+        raise ImportFailed(f"{label}: {excerpt(text)} ends before it starts.")
     board = (match["board"] or "").strip()
     if len(board) > Presentation._meta.get_field("poster_position").max_length:
         raise ImportFailed(f"{label}: the poster board {board[:20]!r}… is too long.")

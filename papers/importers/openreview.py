@@ -26,6 +26,7 @@ from papers.importers.base import (
     Progress,
     clean_text,
     decode_text,
+    excerpt,
     has_invalid_text,
     parse_records,
     plural,
@@ -203,7 +204,7 @@ def _paper_fields(index: int, note: Any) -> dict[str, Any]:
     if number is not None and (
         not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= MAX_NUMBER
     ):
-        raise ImportFailed(f"{label}: number must be a whole number from 0 to {MAX_NUMBER:,}, not {number!r}.")
+        raise ImportFailed(f"{label}: number must be a whole number from 0 to {MAX_NUMBER:,}, not {excerpt(number)}.")
     return {
         "forum_id": forum_id,
         "number": number,

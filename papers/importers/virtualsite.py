@@ -45,6 +45,7 @@ from papers.importers.base import (
     Progress,
     clean_text,
     decode_text,
+    excerpt,
     has_invalid_text,
     parse_records,
     record_label,
@@ -366,7 +367,7 @@ def _datetime(record: dict, key: str, label: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ImportFailed(f"{label}: {key} is not an ISO-8601 date-time: {value!r}.") from None
+        raise ImportFailed(f"{label}: {key} is not an ISO-8601 date-time: {excerpt(value)}.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ImportFailed(f"{label}: {key} has no time-zone offset: {value!r}.")
     return moment
