@@ -250,6 +250,17 @@ def purge_deleted_notes(*, now: datetime | None = None) -> int:
 
 # --- The triage inbox: a decision and its undo -------------------------------------------------------
 
+
+def _lock_member(user: User) -> None:
+    """
+    Make this member's writes that read before they write (a decision and its undo record, a note and its
+    double-submit check) take turns, until the transaction ends: a PostgreSQL row lock on the user's row
+    (FOR NO KEY UPDATE: rows pointing at the user, such as their stars, can still be inserted meanwhile;
+    only another change to the user's own row waits). SQLite takes one writer at a time anyway.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+
+
 # What each of the inbox's actions sets: a triage state, or the star (a star is not a triage decision).
 TRIAGE_ACTION_STATES = {
     "skip": ReadingStatus.State.SKIPPED,
@@ -269,8 +280,10 @@ def triage_decide(*, user: User, paper: Paper, action: str) -> dict | None:
     """
     if action not in TRIAGE_ACTION_STATES and action not in TRIAGE_ACTION_STARS:
         raise ValueError(f"Unknown triage action {action!r}.")
-    # Locked (on PostgreSQL), so that of two submits at once the second sees the first's result.
-    before = ReadingStatus.objects.select_for_update().filter(user=user, paper=paper).first()
+    # Of two submits at once the second must see the first's result, even when the first makes the row:
+    # a lock on a status that does not exist yet holds nothing, so the member's own decisions take turns.
+    _lock_member(user)
+    before = ReadingStatus.objects.filter(user=user, paper=paper).first()
     unseen = {"state": ReadingStatus.State.UNSEEN.value, "starred": False}
     was = {"state": before.state, "starred": before.starred} if before else unseen
     if action in TRIAGE_ACTION_STARS:
