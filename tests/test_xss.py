@@ -14,8 +14,12 @@ each page, fragment, export and admin page that shows them is checked:
   `<script`, `onerror` or `href="javascript:` survives in body_html or on any page.
 - Template injection (`{{ 7*7 }}`, `{% debug %}`) is shown as typed, never evaluated.
 
-The exports are text, each checked for what would make it run where it is opened (see each test).
-There are no invite messages in the app (an invite is a link, without text), so none is tested.
+The exports are text, each checked for what would make it run where it is opened (the decisions are in
+each test's docstring): the Markdown trip report and handout write text as text and defuse the notes'
+Markdown (rendered here through Python-Markdown, a viewer that passes raw HTML and any link); CSV cells
+never start a spreadsheet formula; BibTeX keeps only the LaTeX commands titles use; iCalendar and the
+JSON backup keep the text exactly. There are no invite messages in the app (an invite is a link without
+text), so none is tested.
 """
 
 from __future__ import annotations
@@ -399,6 +403,17 @@ def test_lab_page_home_and_the_lab_switcher_fragment(world, client_of, payload):
     assert_inert(html, shown=payload)
 
 
+def test_messages_naming_a_lab_or_a_member(world, client_of, payload):
+    """The flash messages after an action ("“…” is ready", "… is now an owner.") show the names as text."""
+    html = content_of(client_of.post(reverse("lab_new"), {"name": payload}, follow=True))
+    assert_inert(html, shown=f"“{payload}” is ready. Invite your teammates with a link below.")
+    owner = Client()
+    owner.force_login(world.lab.memberships.get(role=Membership.Role.OWNER).user)
+    url = reverse("member_role", args=[world.lab.slug, world.mate.pk])
+    html = content_of(owner.post(url, {"role": "owner"}, follow=True))
+    assert_inert(html, shown=f"{payload} is now an owner.")
+
+
 def test_invite_page_an_outsider_sees(world, owner, payload):
     invite = services.create_invite(lab=world.lab, by=owner)
     visitor = Client()
@@ -418,8 +433,9 @@ def test_fragments_returned_by_star_state_note_and_triage_posts(world, client_of
     added = Note.objects.get(author=world.member, kind="question")
     assert added.body == payload
     assert_inert(added.body_html)
-    edit = client_of.get(conf_url("note_edit", world, world.paper.forum_id, added.pk), **HTMX)
-    assert_inert(content_of(edit), shown=payload)
+    for headers in (HTMX, {}):  # the editor in place, and its own page without JavaScript
+        edit = client_of.get(conf_url("note_edit", world, world.paper.forum_id, added.pk), **headers)
+        assert_inert(content_of(edit), shown=payload)
     data = {"paper": world.paper.forum_id, "action": "skip"}
     decided = client_of.post(f"{conf_url('triage_decide', world)}?state=", data, **HTMX)
     assert_inert(content_of(decided), shown=f"Skipped: “{title_text(payload)}”.")
