@@ -75,6 +75,16 @@ def create_personal_lab(*, user: User) -> Lab:
 # --- Triage: stars and states ------------------------------------------------------------------------
 
 
+def _lock_member(user: User) -> None:
+    """
+    Make this member's writes that read before they write (a decision and its undo record, a note and its
+    double-submit check) take turns, until the transaction ends: a PostgreSQL row lock on the user's row
+    (FOR NO KEY UPDATE: rows pointing at the user, such as their stars, can still be inserted meanwhile;
+    only another change to the user's own row waits). SQLite takes one writer at a time anyway.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+
+
 def _status_upsert(*, user: User, paper: Paper, values: dict, new_row: dict | None = None) -> ReadingStatus:
     """
     Set fields of the user's status on the paper (values may be expressions), making the row from
@@ -139,6 +149,8 @@ DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
 def add_note(*, author: User, paper: Paper, lab: Lab | None, kind: str, body: str) -> Note:
     """A new note; a one-liner (summary) replaces the author's earlier one on the paper."""
     body = body.strip()
+    # Two submits at once (a double click) must not both pass the checks below before either writes.
+    _lock_member(author)
     just_added = (
         Note.objects.filter(author=author, paper=paper, lab=lab, kind=kind, body=body)
         .filter(created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)
@@ -249,16 +261,6 @@ def purge_deleted_notes(*, now: datetime | None = None) -> int:
 
 
 # --- The triage inbox: a decision and its undo -------------------------------------------------------
-
-
-def _lock_member(user: User) -> None:
-    """
-    Make this member's writes that read before they write (a decision and its undo record, a note and its
-    double-submit check) take turns, until the transaction ends: a PostgreSQL row lock on the user's row
-    (FOR NO KEY UPDATE: rows pointing at the user, such as their stars, can still be inserted meanwhile;
-    only another change to the user's own row waits). SQLite takes one writer at a time anyway.
-    """
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
 
 
 # What each of the inbox's actions sets: a triage state, or the star (a star is not a triage decision).

@@ -9,9 +9,11 @@ relies on PostgreSQL's row locks where SQLite needs none.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -19,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 
 from papers import search, services
-from papers.models import Membership, Paper, ReadingStatus
+from papers.models import Membership, Note, Paper, ReadingStatus
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [
@@ -159,3 +161,77 @@ def test_twenty_members_starring_one_paper_at_once_are_twenty_rows(lab, paper):
     assert results == [302] * THREADS
     assert sorted(statuses(paper)) == [(user.username, True, "shortlisted") for user in members]
     assert Paper.objects.with_lab_star_count(lab).get(pk=paper.pk).lab_star_count == THREADS
+
+
+# --- 2. Notes ----------------------------------------------------------------------------------------------
+
+
+def note_edit_url(lab, note) -> str:
+    return reverse("note_edit", args=[lab.slug, note.paper.conference.slug, note.paper.forum_id, note.pk])
+
+
+def test_two_editors_of_one_note_at_once_one_wins_and_the_other_is_told_with_their_text_kept(member, lab, paper):
+    note = services.add_note(author=member, paper=paper, lab=lab, kind="note", body="First draft")
+    rounds = 5  # several rounds, each from the version the last one left, for the two posts to really overlap
+    for round_number in range(rounds):
+        version = Note.objects.get(pk=note.pk).version
+        # Two devices of the author, both with the editor open on the same version.
+        laptop, phone = logged_in(member), logged_in(member)
+        for device in (laptop, phone):
+            assert f'name="version" value="{version}"' in device.get(note_edit_url(lab, note)).content.decode()
+        texts = [f"Laptop's rewrite {round_number}", f"Phone's rewrite {round_number}"]
+
+        def save(device: Client, body: str, version: int = version) -> Callable:
+            return lambda: device.post(
+                note_edit_url(lab, note), {"body": body, "version": version, "visibility": "lab"}
+            )
+
+        results = run_together([save(laptop, texts[0]), save(phone, texts[1])])
+        assert errors(results) == []
+        assert sorted(response.status_code for response in results) == [302, 409]
+        won = next(index for index, response in enumerate(results) if response.status_code == 302)
+        lost = 1 - won
+
+        saved = Note.objects.get(pk=note.pk)
+        assert (saved.body, saved.version) == (texts[won], version + 1)
+        html = results[lost].content.decode()
+        assert STALE in html
+        # The loser sees the note as it now reads, and their own text in the editor, to copy or save over it.
+        shown = re.search(r'<pre class="note-conflict__text">(.*?)</pre>', html, re.S).group(1)
+        draft = re.search(r'<textarea name="body"[^>]*>\s*(.*?)</textarea>', html, re.S).group(1)
+        assert (unescape(shown), unescape(draft)) == (texts[won], texts[lost])
+        assert f'name="version" value="{version + 1}"' in html
+    assert Note.objects.filter(paper=paper).count() == 1
+
+
+def test_twenty_edits_from_one_version_at_once_save_exactly_one(member, lab, paper):
+    note = services.add_note(author=member, paper=paper, lab=lab, kind="note", body="First draft")
+
+    def edit(index: int) -> Callable:
+        return lambda: services.edit_note(note=note, editor=member, body=f"Edit {index}", lab=lab, version=1).body
+
+    results = run_together([edit(index) for index in range(THREADS)])
+    stale = errors(results)
+    assert [str(error) for error in stale] == [STALE] * (THREADS - 1)
+    [saved] = [result for result in results if not isinstance(result, BaseException)]
+    assert list(Note.objects.values_list("body", "version")) == [(saved, 2)]
+
+
+def test_twenty_submits_of_one_note_at_once_make_one_note(member, lab, paper):
+    def add():
+        return services.add_note(author=member, paper=paper, lab=lab, kind="question", body="Why registers?").pk
+
+    results = run_together([add] * THREADS)
+    assert errors(results) == []
+    assert len(set(results)) == 1
+    assert list(Note.objects.values_list("kind", "body")) == [("question", "Why registers?")]
+
+
+def test_twenty_one_liners_of_one_member_at_once_leave_one(member, lab, paper):
+    def add(index: int) -> Callable:
+        return lambda: services.add_note(author=member, paper=paper, lab=lab, kind="summary", body=f"Take {index}")
+
+    results = run_together([add(index) for index in range(THREADS)])
+    assert errors(results) == []
+    [(body,)] = Note.objects.filter(kind="summary").values_list("body")
+    assert body in {f"Take {index}" for index in range(THREADS)}
