@@ -231,7 +231,7 @@ def mutated_records(draw, base: list[dict], paths: list[tuple[str, ...]], id_key
     records = json.loads(json.dumps(base))
     target = draw(st.integers(min_value=0, max_value=len(records) - 1))
     record = records[target]
-    kind = draw(st.sampled_from(["set", "set", "set", "delete", "replace", "duplicate", "several"]))
+    kind = draw(st.sampled_from(["set", "set", "set", "delete", "replace", "duplicate", "several", "every"]))
     any_path = st.one_of(st.sampled_from(paths), st.tuples(st.text(min_size=1, max_size=8)))
     if kind == "set":
         path = draw(any_path)
@@ -252,6 +252,13 @@ def mutated_records(draw, base: list[dict], paths: list[tuple[str, ...]], id_key
             if key in other:
                 record[key] = other[key]
         description = f"record {target + 1} takes the id of another"
+    elif kind == "every":  # what one record cannot do alone: a venue id, say, is the file's
+        path = draw(st.sampled_from(paths))
+        value = draw(HOSTILE_VALUES)
+        for each in records:
+            set_path(each, path, value)
+        target = 0
+        description = f"every record: {'.'.join(path)} = {value!r:.120}"
     else:
         changes = draw(st.lists(st.tuples(st.sampled_from(paths), HOSTILE_VALUES), min_size=2, max_size=4))
         for path, value in changes:
@@ -944,3 +951,24 @@ def test_a_huge_value_is_quoted_in_80_characters(tmp_path, conference):
         f"row 3 (posterAA01), column sessions: {('Poster' * 14)[:80]!r}… "
         "is not title@YYYY-MM-DD[ HH:MM[-HH:MM]][@board]. Nothing was imported."
     )
+
+
+@pytest.mark.django_db
+def test_an_id_that_is_not_utf8_is_printed_with_a_replacement_character(tmp_path, conference):
+    # The surrogate standing for the bad byte went into the message, which then could not be printed.
+    data = dumps(NOTES, indent=None, ascii_only=True).replace(b'"id": "2dnO3LLiJ1"', b'"id": "\xff2dnO3LLiJ1"')
+    message = refusal(tmp_path, "import_openreview", data)
+    assert message == "record 1 (id \ufffd2dnO3LLiJ1): holds text that is not valid UTF-8. Nothing was imported."
+
+    data = b'[{"id": "\\ud800 lone"}, {"id": ' + b"]"
+    message = refusal(tmp_path, "import_openreview", data)
+    assert (
+        message
+        == "record 2 (after id \ufffd lone): invalid JSON at line 1, column 32: Expecting value. Nothing was imported."
+    )
+
+    entries = json.loads(json.dumps(ENTRIES))
+    entries[1]["id"] = "\ud800"  # written as the JSON escape \ud800: valid JSON, not valid text
+    data = dumps(entries, indent=None, ascii_only=True)
+    message = refusal(tmp_path, "import_schedule", data, "--conference", "iclr-2024")
+    assert message == "record 2 (id \ufffd): contains text that is not valid UTF-8. Nothing was imported."

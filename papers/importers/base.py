@@ -41,8 +41,19 @@ def record_label(index: int, record: object) -> str:
     if isinstance(record, dict):
         record_id = record.get("id") or record.get("forum") or record.get("uid")
         if isinstance(record_id, str | int) and not isinstance(record_id, bool):
-            label += f" (id {str(record_id)[:80]})"
+            label += f" (id {printable(str(record_id)[:80])})"
     return label
+
+
+def printable(text: str) -> str:
+    """
+    Text fit to print in a message: each surrogate (a byte that was not UTF-8, or a lone \\ud800 from a
+    JSON escape) becomes U+FFFD, which a terminal or a log can write.
+    """
+    return SURROGATES.sub("\ufffd", text)
+
+
+SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def excerpt(value: object, limit: int = 80) -> str:
@@ -213,7 +224,7 @@ def _parse_array(text: str, position: int) -> list:
     while True:
         label = f"record {len(records) + 1}"
         if records and isinstance(records[-1], dict):
-            label += f" (after id {str(records[-1].get('id', '?'))[:80]})"
+            label += f" (after id {printable(str(records[-1].get('id', '?'))[:80])})"
         if position >= length:
             raise ImportFailed(f"{label}: the file ends before the array is closed (truncated?).")
         try:

@@ -48,6 +48,7 @@ from papers.importers.base import (
     excerpt,
     has_invalid_text,
     parse_records,
+    printable,
     record_label,
     too_deep,
     type_name,
@@ -247,13 +248,13 @@ def _read_records(data: bytes) -> list:
 def _describe_object(whole: dict) -> str:
     if not whole:
         return "an empty object"
-    keys = sorted(_safe(key)[:80] for key in whole)
+    keys = sorted(printable(key)[:80] for key in whole)
     more = ", …" if len(keys) > 5 else ""
     return f"an object with keys: {', '.join(keys[:5])}{more}"
 
 
 def _check_entry(index: int, record: object, tz) -> _Entry:
-    label = _safe(record_label(index, record))
+    label = record_label(index, record)
     if not isinstance(record, dict):
         raise ImportFailed(f"{label}: expected an object, not {type_name(record)}.")
     if too_deep(record):
@@ -336,13 +337,6 @@ def _format_offset(offset: timedelta) -> str:
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}:{minutes:02d}"
-
-
-def _safe(text: str) -> str:
-    """Text fit to print: bytes that were not UTF-8 (kept as surrogates) become U+FFFD."""
-    if has_invalid_text(text):
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text
 
 
 def _external_id(record: dict, label: str) -> str:
