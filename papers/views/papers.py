@@ -22,7 +22,7 @@ def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> Htt
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
     papers = Paper.objects.for_conference(conference)
     filters = PaperFilter(request.GET or None, queryset=papers, lab=lab, user=request.user, conference=conference)
-    papers = filters.qs.with_presentations().with_lab_signals(lab=lab, user=request.user)
+    papers = filters.qs.for_rows().with_presentations().with_lab_signals(lab=lab, user=request.user)
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
