@@ -9,13 +9,18 @@ relies on PostgreSQL's row locks where SQLite needs none.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from html import unescape
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -235,3 +240,140 @@ def test_twenty_one_liners_of_one_member_at_once_leave_one(member, lab, paper):
     assert errors(results) == []
     [(body,)] = Note.objects.filter(kind="summary").values_list("body")
     assert body in {f"Take {index}" for index in range(THREADS)}
+
+
+# --- 3. An import while members star and annotate -------------------------------------------------------------
+
+WORKERS = 10
+PAPERS = 200
+NEW_PAPERS = 100
+RETITLED = 40
+PER_MEMBER = 20  # papers each member stars and notes, in each round
+
+
+def openreview_notes(count: int, *, retitled: int = 0) -> list[dict]:
+    words = ["attention", "diffusion", "graph", "kernel", "sparse", "robust", "causal", "spiking", "token", "reward"]
+    notes = []
+    for index in range(count):
+        title = f"Paper {index}: {words[index % 10]} {words[(index * 7) % 10]} learning"
+        if index < retitled:
+            title += " (camera-ready)"
+        content = {
+            "title": {"value": title},
+            "authors": {"value": [f"Author {index}", "Ada Lovelace"]},
+            "abstract": {"value": f"We study {words[index % 10]} and {words[(index * 3) % 10]} at scale {index}."},
+            "venue": {"value": "ICLR 2024 poster"},
+            "venueid": {"value": "ICLR.cc/2024/Conference"},
+        }
+        notes.append({"id": f"fake{index:04}", "forum": f"fake{index:04}", "content": content})
+    return notes
+
+
+def import_file(path: Path) -> str:
+    out = io.StringIO()
+    call_command("import_openreview", str(path), stdout=out)
+    return out.getvalue()
+
+
+def summary_line(output: str) -> str:
+    return re.sub(r" \(\d+\.\d s\)", "", output.splitlines()[0])
+
+
+def test_an_import_while_ten_members_star_and_annotate(lab, tmp_path):
+    first, second = tmp_path / "v1.json", tmp_path / "v2.json"
+    first.write_text(json.dumps(openreview_notes(PAPERS)))
+    second.write_text(json.dumps(openreview_notes(PAPERS + NEW_PAPERS, retitled=RETITLED)))
+    assert summary_line(import_file(first)).startswith("ICLR 2024 (iclr-2024): 200 papers: 200 created, 0 updated")
+
+    members = [UserFactory(username=f"worker{index}") for index in range(WORKERS)]
+    for user in members:
+        MembershipFactory(lab=lab, user=user, role=Membership.Role.MEMBER)
+    clients = {user.pk: logged_in(user) for user in members}
+
+    def annotate(user, forum_ids: list[str], round_name: str) -> Callable:
+        """Star, shortlist and note papers: half through the pages (the test client), half through the services."""
+
+        def work() -> list[int]:
+            codes = []
+            client = clients[user.pk]
+            for position, forum_id in enumerate(forum_ids):
+                moments.append(time.monotonic())
+                paper = Paper.objects.get(conference__slug="iclr-2024", forum_id=forum_id)
+                body = f"{user.username} on {forum_id}, {round_name}"
+                if position % 2:
+                    codes.append(client.post(star_url(lab, paper), {"starred": "1"}).status_code)
+                    url = reverse("note_add", args=[lab.slug, "iclr-2024", forum_id])
+                    codes.append(client.post(url, {"kind": "note", "body": body, "visibility": "lab"}).status_code)
+                else:
+                    services.set_star(user=user, paper=paper, starred=True)
+                    services.add_note(author=user, paper=paper, lab=lab, kind="note", body=body)
+                if position % 5 == 0:  # a one-liner on some, replacing the member's earlier one there
+                    services.add_note(author=user, paper=paper, lab=None, kind="summary", body=f"In short: {body}")
+            return codes
+
+        return work
+
+    moments: list[float] = []  # when each paper's work began: reported (not asserted) against the import's span
+    spans: list[tuple[float, float]] = []
+
+    def timed_import() -> str:
+        started = time.monotonic()
+        output = import_file(second)
+        spans.append((started, time.monotonic()))
+        return output
+
+    def slice_of(index: int, offset: int, pool: int) -> list[str]:
+        return [f"fake{(offset + index * 7 + step * 3) % pool:04}" for step in range(PER_MEMBER)]
+
+    # Round 1: the re-import with changes (100 new papers, 40 retitled) while members work on the first 200.
+    round_one = {user.pk: slice_of(index, 0, PAPERS) for index, user in enumerate(members)}
+    tasks = [timed_import]
+    tasks += [annotate(user, round_one[user.pk], "round 1") for user in members]
+    results = run_together(tasks)
+    assert errors(results) == []
+    assert summary_line(results[0]).startswith(
+        "ICLR 2024 (iclr-2024): 300 papers: 100 created, 40 updated, 160 unchanged"
+    )
+    assert all(code == 302 for codes in results[1:] for code in codes)
+
+    # Round 2: the same file again (nothing changes) while members work on all 300, new papers included.
+    round_two = {user.pk: slice_of(index, 150, PAPERS + NEW_PAPERS) for index, user in enumerate(members)}
+    tasks = [timed_import]
+    tasks += [annotate(user, round_two[user.pk], "round 2") for user in members]
+    results = run_together(tasks)
+    assert errors(results) == []
+    assert summary_line(results[0]).startswith("ICLR 2024 (iclr-2024): 300 papers: 0 created, 0 updated, 300 unchanged")
+    assert all(code == 302 for codes in results[1:] for code in codes)
+
+    # Every paper once, the new titles in; every star and every note still there.
+    papers = Paper.objects.filter(conference__slug="iclr-2024")
+    assert papers.count() == PAPERS + NEW_PAPERS
+    assert papers.values("forum_id").distinct().count() == PAPERS + NEW_PAPERS
+    assert papers.filter(title__endswith="(camera-ready)").count() == RETITLED
+    starred = {user.pk: set(round_one[user.pk]) | set(round_two[user.pk]) for user in members}
+    expected_stars = sorted((user.username, forum_id) for user in members for forum_id in starred[user.pk])
+    rows = ReadingStatus.objects.filter(starred=True, state="shortlisted")
+    assert sorted(rows.values_list("user__username", "paper__forum_id")) == expected_stars
+    assert ReadingStatus.objects.count() == len(expected_stars)
+    notes = Note.objects.filter(kind="note").values_list("author__username", "paper__forum_id", "body")
+    assert sorted(notes) == sorted(
+        (user.username, forum_id, f"{user.username} on {forum_id}, {name}")
+        for user in members
+        for name, chosen in (("round 1", round_one), ("round 2", round_two))
+        for forum_id in chosen[user.pk]
+    )
+    one_liners = Note.objects.filter(kind="summary")
+    chosen_for_summary = {
+        (user.pk, forum_id)
+        for user in members
+        for chosen in (round_one, round_two)
+        for position, forum_id in enumerate(chosen[user.pk])
+        if position % 5 == 0
+    }
+    assert one_liners.count() == len(chosen_for_summary)
+    assert one_liners.values("author", "paper").distinct().count() == len(chosen_for_summary)
+    during = sum(1 for moment in moments if any(start <= moment <= end for start, end in spans))
+    print(
+        f"\n2 imports + {WORKERS} members x {2 * PER_MEMBER} papers ({during} of {len(moments)} begun during an "
+        f"import): {len(expected_stars)} stars, {notes.count()} notes, {one_liners.count()} one-liners, 0 errors"
+    )
