@@ -242,6 +242,21 @@ def test_twenty_one_liners_of_one_member_at_once_leave_one(member, lab, paper):
     assert body in {f"Take {index}" for index in range(THREADS)}
 
 
+def test_twenty_deletes_then_twenty_undos_of_one_note_at_once(member, lab, paper):
+    note = services.add_note(author=member, paper=paper, lab=lab, kind="todo", body="Read the appendix")
+    before = Note.objects.values_list("body", "lab", "kind", "version", "created_at", "updated_at").get()
+
+    results = run_together([lambda: services.delete_note(note=note, editor=member).deleted_at] * THREADS)
+    assert errors(results) == []
+    assert len(set(results)) == 1  # one deletion: its undo window runs from the first click
+    assert (Note.objects.count(), Note.all_objects.count()) == (0, 1)
+
+    results = run_together([lambda: services.restore_note(note_id=note.pk, editor=member).deleted_at] * THREADS)
+    assert errors(results) == []
+    assert results == [None] * THREADS
+    assert Note.objects.values_list("body", "lab", "kind", "version", "created_at", "updated_at").get() == before
+
+
 # --- 3. An import while members star and annotate -------------------------------------------------------------
 
 WORKERS = 10
