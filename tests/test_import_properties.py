@@ -972,3 +972,29 @@ def test_an_id_that_is_not_utf8_is_printed_with_a_replacement_character(tmp_path
     data = dumps(entries, indent=None, ascii_only=True)
     message = refusal(tmp_path, "import_schedule", data, "--conference", "iclr-2024")
     assert message == "record 2 (id \ufffd): contains text that is not valid UTF-8. Nothing was imported."
+
+
+@pytest.mark.django_db
+def test_a_venue_id_too_long_for_its_column_is_refused(tmp_path):
+    # SQLite stored it whole and PostgreSQL refused it with a DataError traceback.
+    notes = json.loads(json.dumps(NOTES))
+    for note in notes:
+        note["content"]["venueid"]["value"] = "V" * 201
+    message = refusal(tmp_path, "import_openreview", dumps(notes, indent=None, ascii_only=True))
+    assert message == "record 1 (id 2dnO3LLiJ1): venue id is longer than 200 characters. Nothing was imported."
+
+
+@pytest.mark.django_db
+def test_a_venue_id_that_makes_a_slug_too_long_needs_the_conference_named(tmp_path):
+    venue_id = "A" * 60 + ".cc/2024/Conference"
+    notes = json.loads(json.dumps(NOTES))
+    for note in notes:
+        note["content"]["venueid"]["value"] = venue_id
+    message = refusal(tmp_path, "import_openreview", dumps(notes, indent=None, ascii_only=True))
+    assert message == (
+        f"Cannot tell the conference from venue id {venue_id!r} (not <Venue>.cc/<year>/Conference); "
+        "pass --conference SLUG. Nothing was imported."
+    )
+    path = tmp_path / "file"
+    call_command("import_openreview", str(path), "--conference", "long-2024", "--no-similar", stdout=io.StringIO())
+    assert Conference.objects.get(slug="long-2024").venue_id == venue_id

@@ -63,6 +63,7 @@ TIER_PATTERNS = (
 # Only a main conference's id names a conference on its own; workshops and tracks need --conference.
 VENUE_ID = re.compile(r"^(?P<venue>[A-Za-z][A-Za-z0-9-]*)\.[A-Za-z.]+/(?P<year>\d{4})/Conference$")
 MAX_NUMBER = 2**31 - 1  # PostgreSQL's integer
+VENUE_ID_MAX = Conference._meta.get_field("venue_id").max_length
 
 
 @dataclass
@@ -110,7 +111,10 @@ def conference_from_venue_id(venue_id: str) -> tuple[str, str] | None:
     if match is None:
         return None
     venue, year = match["venue"], match["year"]
-    return f"{venue.lower()}-{year}", f"{venue} {year}"
+    slug = f"{venue.lower()}-{year}"
+    if len(slug) > Conference._meta.get_field("slug").max_length:
+        return None  # no conference is called that; --conference names it
+    return slug, f"{venue} {year}"
 
 
 def import_openreview(
@@ -219,7 +223,7 @@ def _paper_fields(index: int, note: Any) -> dict[str, Any]:
         "tier": tier_from_venue(venue),
         "venue": venue,
         "pdf_url": pdf,
-        "_venue_id": _text(label, content, "venueid", name="venue id"),
+        "_venue_id": clean_text(label, _value(content, "venueid"), "venue id", max_length=VENUE_ID_MAX),
         "_label": label,
     }
 
