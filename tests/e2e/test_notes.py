@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from playwright.sync_api import expect
 
@@ -104,7 +105,7 @@ def test_member_adds_a_markdown_note_ticks_a_todo_and_stars_without_a_reload(
     assert ReadingStatus.objects.filter(user=max_, paper=paper, starred=True, state="reading").exists()
     screenshot("paper-page")
 
-    # Edit in place, then delete (after the browser's confirmation).
+    # Edit in place, then delete, undo, and delete again (no confirmation: the deletion can be undone).
     mine.get_by_role("link", name="Edit").click()
     editor = page.locator(f"form#note-{Note.objects.get(author=max_, kind='note').pk}")
     expect(editor.get_by_label("Text")).to_have_value("**bold** and a list:\n\n- first\n- second")
@@ -112,7 +113,14 @@ def test_member_adds_a_markdown_note_ticks_a_todo_and_stars_without_a_reload(
     editor.get_by_role("button", name="Save").click()
     edited = page.locator("article.note--note", has_text="are cheap")
     expect(edited.locator("em")).to_have_text("Registers")
-    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("article.note--todo").get_by_role("button", name="Delete").click()
+    expect(page.locator("article.note--todo")).to_have_count(0)
+    expect(page.locator(f"#signals-{paper.pk}")).to_contain_text("3 notes")
+    expect(page.locator(".note-undo")).to_have_text(re.compile(r"^\s*Note deleted.\s+Undo\s*$"))
+    page.locator(".note-undo").get_by_role("button", name="Undo").click()
+    expect(page.locator("article.note--todo")).to_have_count(1)
+    expect(page.locator(".note-undo")).to_have_text("Note restored.")
+    expect(page.locator(f"#signals-{paper.pk}")).to_contain_text("4 notes")
     page.locator("article.note--todo").get_by_role("button", name="Delete").click()
     expect(page.locator("article.note--todo")).to_have_count(0)
     expect(page.locator(f"#signals-{paper.pk}")).to_contain_text("3 notes")
