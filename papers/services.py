@@ -419,6 +419,17 @@ def remove_member(*, lab: Lab, member: User, by: User) -> None:
 
 
 @transaction.atomic
+def release_account(*, user: User) -> None:
+    """
+    Before an account is deleted (papers.signals): its papers of every lab's split go to the lab's other
+    members, as when it leaves a lab. Its shared notes stay by themselves (Note.author's on_delete).
+    """
+    slices = Assignment.objects.filter(user=user).values_list("lab_id", "paper__conference_id").distinct()
+    for lab_id, conference_id in list(slices):
+        _share_out(Assignment.objects.filter(lab_id=lab_id, user=user, paper__conference_id=conference_id))
+
+
+@transaction.atomic
 def set_role(*, lab: Lab, member: User, role: str, by: User) -> Membership:
     """Make a member an owner, or an owner a member (never the last owner)."""
     _lock_lab(lab)

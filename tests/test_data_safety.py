@@ -7,6 +7,7 @@ deleted) leaves the lab's shared notes behind, attributed to a former member.
 import datetime as dt
 import json
 import re
+from collections import Counter
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -478,3 +479,14 @@ def test_an_admin_deleting_an_account_says_what_goes_and_keeps_the_shared_notes(
     assert "One-liner by max" not in confirm
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert list(Note.all_objects.values_list("author", "body")) == [(None, "Registers fix artefacts")]
+
+
+def test_a_deleted_accounts_papers_of_the_split_go_to_the_others(owner, member, grace, lab, conference):
+    from papers.models import Assignment
+
+    papers = [PaperFactory(conference=conference, forum_id=f"split{index}") for index in range(4)]
+    for index, paper in enumerate(papers):
+        Assignment.objects.create(lab=lab, paper=paper, user=[member, member, member, grace][index])
+    member.delete()
+    load = Counter(Assignment.objects.filter(lab=lab).values_list("user__username", flat=True))
+    assert load == {"olivia": 2, "grace": 2}  # the smallest slices first: every paper still has someone
