@@ -39,10 +39,12 @@ from papers.exporters.backup import FORMAT, PAPER_FIELDS, VERSION
 from papers.forms import NOTE_MAX_LENGTH
 from papers.importers.base import (
     DECODER,
+    JSON_ERRORS,
     MAX_DEPTH,
+    BrokenRecord,
     ImportFailed,
-    UnreadableValue,
     decode_text,
+    find_broken_record,
     has_invalid_text,
     line_and_column,
     plural,
@@ -224,14 +226,17 @@ def _parse_document(data: bytes) -> dict:
         raise ImportFailed("The file is empty.")
     try:
         document = DECODER.decode(text)
-    except json.JSONDecodeError as error:
-        truncated = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
-        reason = "the file ends in the middle of it (truncated?)" if truncated else error.msg
-        raise ImportFailed(f"Not valid JSON at {line_and_column(text, error.pos)}: {reason}.") from None
-    except RecursionError:
-        raise ImportFailed("Not a lab backup: nested too deeply.") from None
-    except UnreadableValue as error:
-        raise ImportFailed(f"Not a lab backup: it {error}.") from None
+    except JSON_ERRORS as error:
+        broken = _broken_record(text)
+        if isinstance(error, json.JSONDecodeError):
+            truncated = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
+            reason = "the file ends in the middle of it (truncated?)" if truncated else error.msg
+            where = f" (in {broken.label})" if broken else ""
+            raise ImportFailed(f"Not valid JSON at {line_and_column(text, error.pos)}{where}: {reason}.") from None
+        if broken:
+            raise ImportFailed(str(broken)) from None
+        problem = "nested too deeply" if isinstance(error, RecursionError) else f"it {error}"
+        raise ImportFailed(f"Not a lab backup: {problem}.") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportFailed(f'Not an iclrnotes lab backup (it has no "format": "{FORMAT}").')
     version = document.get("version")
@@ -248,6 +253,15 @@ def _parse_document(data: bytes) -> dict:
     if document["meetings"]:
         raise ImportFailed("meetings #1: this instance keeps no meetings, so the backup's cannot be imported.")
     return document
+
+
+def _broken_record(text: str) -> BrokenRecord | None:
+    """The record of a section ("notes #3") where a file json cannot read breaks, if it is in one."""
+    for section in SECTIONS:
+        _, broken = find_broken_record(text, section, lambda number, _, section=section: f"{section} #{number}")
+        if broken is not None:
+            return broken
+    return None
 
 
 def _check_members(records: list) -> dict[str, dict]:

@@ -196,6 +196,13 @@ def parse_records(text: str, *, list_keys: tuple[str, ...]) -> list:
     try:
         whole, end = DECODER.raw_decode(text, stripped_start)
     except JSON_ERRORS as error:
+        # An object holding the records ({"results": [...]}): name the record that breaks it.
+        for key in list_keys:
+            found, broken = find_broken_record(text, key, _record_after)
+            if broken is not None:
+                raise ImportFailed(str(broken)) from None
+            if found:
+                raise ImportFailed(f"Outside the records: {json_problem(error, text)}.") from None
         raise ImportFailed(f"record 1: {json_problem(error, text)}.") from None
     if not text[end:].strip():
         for key in list_keys:
@@ -208,7 +215,41 @@ def parse_records(text: str, *, list_keys: tuple[str, ...]) -> list:
     return _parse_lines(text)
 
 
+UNCLOSED = "the file ends before the array is closed (truncated?)"
+
+
+class BrokenRecord(Exception):
+    """An element of a JSON array that cannot be read: its label and what is wrong."""
+
+    def __init__(self, label: str, problem: str):
+        super().__init__(f"{label}: {problem}.")
+        self.label = label
+
+
+def _record_after(number: int, records: list) -> str:
+    """'record 3 (after id abc)': the id of the record before, since this one could not be read."""
+    label = f"record {number}"
+    if records and isinstance(records[-1], dict):
+        label += f" (after id {printable(str(records[-1].get('id', '?'))[:80])})"
+    return label
+
+
 def _parse_array(text: str, position: int) -> list:
+    """The records of a file that is one JSON array starting at position."""
+    try:
+        records, end = array_records(text, position, _record_after)
+    except BrokenRecord as broken:
+        raise ImportFailed(str(broken)) from None
+    if text[end:].strip():
+        raise ImportFailed(f"Unexpected data after the array at {line_and_column(text, end)}.")
+    return records
+
+
+def array_records(text: str, position: int, label_for: Callable[[int, list], str]) -> tuple[list, int]:
+    """
+    The elements of the JSON array whose "[" is at position, decoded one at a time, and the position
+    after its "]". Raises BrokenRecord with label_for(number, records so far) for the one that breaks.
+    """
     records: list = []
     position += 1
     length = len(text)
@@ -220,28 +261,39 @@ def _parse_array(text: str, position: int) -> list:
 
     position = skip_space(position)
     if position < length and text[position] == "]":
-        return records
+        return records, position + 1
     while True:
-        label = f"record {len(records) + 1}"
-        if records and isinstance(records[-1], dict):
-            label += f" (after id {printable(str(records[-1].get('id', '?'))[:80])})"
+        label = label_for(len(records) + 1, records)
         if position >= length:
-            raise ImportFailed(f"{label}: the file ends before the array is closed (truncated?).")
+            raise BrokenRecord(label, f"invalid JSON at {line_and_column(text, length)}: {UNCLOSED}")
         try:
             record, position = DECODER.raw_decode(text, position)
         except JSON_ERRORS as error:
-            raise ImportFailed(f"{label}: {json_problem(error, text)}.") from None
+            raise BrokenRecord(label, json_problem(error, text)) from None
         records.append(record)
         position = skip_space(position)
         if position >= length:
-            raise ImportFailed(f"{label}: the file ends before the array is closed (truncated?).")
+            raise BrokenRecord(label, f"invalid JSON at {line_and_column(text, length)}: {UNCLOSED}")
         if text[position] == "]":
-            if text[position + 1 :].strip():
-                raise ImportFailed(f"Unexpected data after the array at {line_and_column(text, position + 1)}.")
-            return records
+            return records, position + 1
         if text[position] != ",":
-            raise ImportFailed(f"{label}: expected a comma or ] after it at {line_and_column(text, position)}.")
+            raise BrokenRecord(label, f"expected a comma or ] after it at {line_and_column(text, position)}")
         position = skip_space(position + 1)
+
+
+def find_broken_record(text: str, key: str, label_for: Callable[[int, list], str]) -> tuple[bool, BrokenRecord | None]:
+    """
+    For a file json cannot read: whether it has a list under key ("key": [...]), and the record of that
+    list which cannot be read (None when they all can, and the problem is elsewhere).
+    """
+    match = re.search(rf'"{re.escape(key)}"\s*:\s*\[', text)
+    if match is None:
+        return False, None
+    try:
+        array_records(text, match.end() - 1, label_for)
+    except BrokenRecord as broken:
+        return True, broken
+    return True, None
 
 
 def _parse_lines(text: str) -> list:
