@@ -1041,3 +1041,15 @@ def test_a_backup_that_breaks_in_a_record_names_it(tmp_path):
         f"Not valid JSON at line {line}, column 12 (in notes #2): the file ends in the middle of it (truncated?). "
         "Nothing was imported."
     )
+
+
+@pytest.mark.django_db
+def test_a_csv_cell_over_the_field_limit_names_its_row(tmp_path, conference):
+    # csv's "field larger than field limit (131072)" came out with no row to look at.
+    rows = [[row[column] for column in CSV_COLUMNS] for row in CSV_ROWS]
+    rows[1][CSV_COLUMNS.index("abstract")] = "a" * 200_000
+    message = refusal(tmp_path, "import_csv", csv_bytes(CSV_COLUMNS, rows), "--conference", "iclr-2024")
+    assert message == "row 3: a cell is longer than 131,072 characters. Nothing was imported."
+
+    message = refusal(tmp_path, "import_csv", b"forum_id,title," + b"x" * 200_000, "--conference", "iclr-2024")
+    assert message == "row 1 (the header): a cell is longer than 131,072 characters. Nothing was imported."

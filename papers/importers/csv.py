@@ -70,12 +70,19 @@ class CsvSummary:
 def import_csv(data: bytes, *, conference: Conference) -> CsvSummary:
     """Import the CSV's rows into conference. Raises ImportFailed, having written nothing."""
     text = decode_text(data)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    records: list[dict] = []
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = reader.fieldnames or []
-        records = list(reader)
+        header = list(reader.fieldnames or [])
+        for record in reader:
+            records.append(record)
     except csv.Error as error:
-        raise ImportFailed(f"Not a readable CSV file: {error}.") from None
+        # csv stops at a cell over its field_size_limit; "row N" as a spreadsheet numbers it.
+        label = "row 1 (the header)" if header is None else f"row {len(records) + 2}"
+        if "field limit" in str(error):
+            raise ImportFailed(f"{label}: a cell is longer than {csv.field_size_limit():,} characters.") from None
+        raise ImportFailed(f"{label}: not readable as CSV: {error}.") from None
     missing = [name for name in ("forum_id", "title") if name not in header]
     if missing:
         raise ImportFailed(f"The header row has no {' or '.join(missing)} column.")
