@@ -562,7 +562,7 @@ def csv_bytes(header: list[str], rows: list[list[Any]], *, delimiter: str = ",")
             return f"\x01raw{len(raws) - 1}\x01"
         return value
 
-    writer.writerow(header)
+    writer.writerow([cell(name) for name in header])
     for row in rows:
         writer.writerow([cell(value) for value in row])
     data = out.getvalue().encode("utf-8", "surrogatepass")
@@ -617,6 +617,7 @@ def csv_imported(case: Case) -> None:
         rows = case.records
     else:
         rows = list(csv.DictReader(io.StringIO(case.data.decode("utf-8-sig"), newline="")))
+    rows = [row for row in rows if row]  # csv skips a row without cells
     titles = dict(Paper.objects.values_list("forum_id", "title"))
     for row in rows:
         assert titles[row["forum_id"].strip()] == row["title"].strip()
@@ -1053,3 +1054,18 @@ def test_a_csv_cell_over_the_field_limit_names_its_row(tmp_path, conference):
 
     message = refusal(tmp_path, "import_csv", b"forum_id,title," + b"x" * 200_000, "--conference", "iclr-2024")
     assert message == "row 1 (the header): a cell is longer than 131,072 characters. Nothing was imported."
+
+
+@pytest.mark.django_db
+def test_a_csv_saved_in_latin_1_is_refused_naming_the_row_and_column(tmp_path, conference):
+    # The bytes were kept as surrogates and reached the database: UnicodeEncodeError on SQLite and PostgreSQL.
+    rows = [[row[column] for column in CSV_COLUMNS] for row in CSV_ROWS]
+    rows[2][CSV_COLUMNS.index("title")] = Raw("Café".encode("latin-1"), "Latin-1")
+    message = refusal(tmp_path, "import_csv", csv_bytes(CSV_COLUMNS, rows), "--conference", "iclr-2024")
+    assert message == (
+        "row 4 (newPaper01), column title: is not UTF-8 text (save the file as UTF-8). Nothing was imported."
+    )
+
+    header = [*CSV_COLUMNS[:-1], Raw("sessions é".encode("latin-1"), "Latin-1")]
+    message = refusal(tmp_path, "import_csv", csv_bytes(header, rows[:1]), "--conference", "iclr-2024")
+    assert message == "row 1 (the header): is not UTF-8 text (save the file as UTF-8). Nothing was imported."

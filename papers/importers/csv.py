@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
-from papers.importers.base import ImportFailed, clean_text, decode_text, excerpt, plural
+from papers.importers.base import ImportFailed, clean_text, decode_text, excerpt, has_invalid_text, plural, printable
 from papers.models import FORUM_ID, Conference, Paper, Presentation, Session
 
 LIST_SEPARATOR = ";"
@@ -83,6 +83,8 @@ def import_csv(data: bytes, *, conference: Conference) -> CsvSummary:
         if "field limit" in str(error):
             raise ImportFailed(f"{label}: a cell is longer than {csv.field_size_limit():,} characters.") from None
         raise ImportFailed(f"{label}: not readable as CSV: {error}.") from None
+    if has_invalid_text(header):
+        raise ImportFailed("row 1 (the header): is not UTF-8 text (save the file as UTF-8).")
     missing = [name for name in ("forum_id", "title") if name not in header]
     if missing:
         raise ImportFailed(f"The header row has no {' or '.join(missing)} column.")
@@ -115,6 +117,10 @@ def _row(number: int, record: dict, header: list[str], conference: Conference) -
     if not FORUM_ID.fullmatch(forum_id):
         raise ImportFailed(f"{label}, column forum_id: has characters other than letters, digits, - and _.")
     label = f"row {number} ({forum_id})"
+    # Bytes that were not UTF-8 are kept as surrogates, which no database stores: a file saved as Latin-1, say.
+    for column, value in record.items():
+        if has_invalid_text(value):
+            raise ImportFailed(f"{label}, column {printable(column)}: is not UTF-8 text (save the file as UTF-8).")
     fields: dict = {"title": text("title", required=True)}
     present = [column for column in OPTIONAL_COLUMNS if column in header]
     for column in present:
