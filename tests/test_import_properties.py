@@ -1069,3 +1069,16 @@ def test_a_csv_saved_in_latin_1_is_refused_naming_the_row_and_column(tmp_path, c
     header = [*CSV_COLUMNS[:-1], Raw("sessions é".encode("latin-1"), "Latin-1")]
     message = refusal(tmp_path, "import_csv", csv_bytes(header, rows[:1]), "--conference", "iclr-2024")
     assert message == "row 1 (the header): is not UTF-8 text (save the file as UTF-8). Nothing was imported."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cell", ["Poster@ 10:00", "Poster@ 10:00-11:00@#12"])
+def test_a_csv_session_with_a_time_but_no_day_is_refused(tmp_path, conference, cell):
+    # It reached datetime.combine(None, …): a TypeError traceback.
+    rows = [[row[column] for column in CSV_COLUMNS] for row in CSV_ROWS]
+    rows[0][CSV_COLUMNS.index("sessions")] = cell
+    message = refusal(tmp_path, "import_csv", csv_bytes(CSV_COLUMNS, rows), "--conference", "iclr-2024")
+    assert message == (
+        f"row 2 (2dnO3LLiJ1), column sessions: {cell!r} is not title@YYYY-MM-DD[ HH:MM[-HH:MM]][@board]. "
+        "Nothing was imported."
+    )

@@ -26,8 +26,9 @@ from papers.models import FORUM_ID, Conference, Paper, Presentation, Session
 
 LIST_SEPARATOR = ";"
 OPTIONAL_COLUMNS = ("authors", "tier", "keywords", "primary_area", "abstract", "pdf_url")
+# A time only after a day: "Poster@ 10:00" is no session.
 SESSION = re.compile(
-    r"^(?P<title>.+?)@(?P<day>\d{4}-\d{2}-\d{2})?(?: (?P<start>\d{2}:\d{2})(?:-(?P<end>\d{2}:\d{2}))?)?"
+    r"^(?P<title>.+?)@(?:(?P<day>\d{4}-\d{2}-\d{2})(?: (?P<start>\d{2}:\d{2})(?:-(?P<end>\d{2}:\d{2}))?)?)?"
     r"(?:@(?P<board>[^@]*))?$"
 )
 
