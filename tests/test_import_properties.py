@@ -1082,3 +1082,38 @@ def test_a_csv_session_with_a_time_but_no_day_is_refused(tmp_path, conference, c
         f"row 2 (2dnO3LLiJ1), column sessions: {cell!r} is not title@YYYY-MM-DD[ HH:MM[-HH:MM]][@board]. "
         "Nothing was imported."
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:30:00+00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+)
+def test_a_time_at_the_edge_of_the_calendar_is_refused(tmp_path, conference, moment):
+    # Moving it to UTC or to the conference's time zone raised OverflowError.
+    entries = json.loads(json.dumps(ENTRIES))
+    entries[3]["starttime"] = moment
+    data = dumps(entries, indent=None, ascii_only=True)
+    message = refusal(tmp_path, "import_schedule", data, "--conference", "iclr-2024")
+    assert message == (
+        f"record 4 (id 19101): starttime is too far in the past or future: {moment!r}. Nothing was imported."
+    )
+
+    LabFactory(slug="restored")
+    document = backup_document()
+    document["sessions"][0]["starts_at"] = moment
+    document["sessions"][0]["ends_at"] = None
+    message = refusal(tmp_path, "import_lab", dumps(document, indent=None, ascii_only=True), "--lab", "restored")
+    assert message == (
+        f"sessions #1 (Lab dinner): starts_at {moment!r} is too far in the past or future. Nothing was imported."
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cell", ["Poster@0001-01-01 00:00", "Poster@9999-12-31 23:59-23:59"])
+def test_a_csv_session_at_the_edge_of_the_calendar_is_refused(tmp_path, conference, cell):
+    rows = [[row[column] for column in CSV_COLUMNS] for row in CSV_ROWS]
+    rows[1][CSV_COLUMNS.index("sessions")] = cell
+    message = refusal(tmp_path, "import_csv", csv_bytes(CSV_COLUMNS, rows), "--conference", "iclr-2024")
+    assert message == (
+        f"row 3 (posterAA01), column sessions: {cell!r} has an impossible date or time. Nothing was imported."
+    )

@@ -49,6 +49,7 @@ from papers.importers.base import (
     line_and_column,
     plural,
     too_deep,
+    too_far_out,
     type_name,
 )
 from papers.models import (
@@ -209,6 +210,8 @@ class _Record:
             raise self.fail(f"{key} {str(value)[:80]!r} is not a date and time (ISO 8601).") from None
         if moment.tzinfo is None:
             raise self.fail(f"{key} {value[:80]!r} has no time zone offset.")
+        if too_far_out(moment):
+            raise self.fail(f"{key} {value[:80]!r} is too far in the past or future.")
         return moment
 
     def strings(self, key: str) -> list[str]:

@@ -8,6 +8,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 DOWNLOAD_TIMEOUT = 60  # seconds
@@ -167,6 +168,14 @@ def json_problem(error: Exception, text: str) -> str:
 
 
 JSON_ERRORS = (json.JSONDecodeError, UnreadableValue, RecursionError)
+
+
+def too_far_out(moment: date) -> bool:
+    """
+    True for a date or time in the years 1 or 9999: a time zone can move it past what datetime holds,
+    and converting it (to UTC for the database, to the conference's days) raises OverflowError.
+    """
+    return not 1 < moment.year < 9999
 
 
 def line_and_column(text: str, position: int) -> str:

@@ -21,7 +21,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
-from papers.importers.base import ImportFailed, clean_text, decode_text, excerpt, has_invalid_text, plural, printable
+from papers.importers.base import (
+    ImportFailed,
+    clean_text,
+    decode_text,
+    excerpt,
+    has_invalid_text,
+    plural,
+    printable,
+    too_far_out,
+)
 from papers.models import FORUM_ID, Conference, Paper, Presentation, Session
 
 LIST_SEPARATOR = ";"
@@ -161,6 +170,8 @@ def _session(label: str, text: str, conference: Conference) -> SessionRow:
     try:
         if match["day"]:
             day = dt.date.fromisoformat(match["day"])
+        if match["start"] and too_far_out(day):
+            raise ValueError  # no time zone conversion of it would fit in a datetime
         if match["start"]:
             starts_at = _local(day, match["start"], conference)
         if match["end"]:

@@ -51,6 +51,7 @@ from papers.importers.base import (
     printable,
     record_label,
     too_deep,
+    too_far_out,
     type_name,
 )
 from papers.models import Conference, Paper, Presentation, Session, validate_timezone
@@ -364,6 +365,8 @@ def _datetime(record: dict, key: str, label: str) -> datetime | None:
         raise ImportFailed(f"{label}: {key} is not an ISO-8601 date-time: {excerpt(value)}.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ImportFailed(f"{label}: {key} has no time-zone offset: {value!r}.")
+    if too_far_out(moment):
+        raise ImportFailed(f"{label}: {key} is too far in the past or future: {value!r}.")
     return moment
 
 
