@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -160,14 +161,18 @@ SCALARS = st.one_of(
     HOSTILE_STRINGS,
 )
 
-HOSTILE_VALUES = st.recursive(
-    st.one_of(SCALARS, HUGE_STRINGS, RAW_VALUES),
-    lambda children: st.one_of(
-        st.lists(children, max_size=3),
-        st.dictionaries(st.text(max_size=6), children, max_size=3),
-        st.builds(lambda value: {"value": value}, children),
+HOSTILE_VALUES = st.one_of(
+    HOSTILE_STRINGS,  # the right type with the wrong content finds more than the wrong type: drawn most
+    HOSTILE_STRINGS,
+    st.recursive(
+        st.one_of(SCALARS, HUGE_STRINGS, RAW_VALUES),
+        lambda children: st.one_of(
+            st.lists(children, max_size=3),
+            st.dictionaries(st.text(max_size=6), children, max_size=3),
+            st.builds(lambda value: {"value": value}, children),
+        ),
+        max_leaves=4,
     ),
-    max_leaves=4,
 )
 
 
@@ -524,6 +529,35 @@ CSV_ROWS = [
         "sessions": "",
     },
 ]
+CSV_SESSIONS = st.one_of(
+    st.sampled_from(
+        [
+            "Poster@ 10:00",
+            "Poster@2024-05-07 25:00",
+            "Poster@2024-02-30",
+            "Poster@0001-01-01 00:00",
+            "Poster@0001-01-01",
+            "Poster@9999-12-31 23:59",
+            "Poster@9999-12-31 23:59-23:58",
+            "Poster@2024-05-07 10:00-09:00",
+            "@2024-05-07",
+            "Poster@",
+            "Poster@@",
+            "Poster@2024-05-07@",
+            "Poster@2024-05-07@" + "#" * 60,
+            "x" * 301 + "@2024-05-07",
+            "Poster@2024-05-07\x00",
+            "Oral 1A@2024-05-07 10:00-10:15",
+        ]
+    ),
+    st.builds(
+        "{}@{}{}{}".format,
+        st.text(max_size=8),
+        st.dates().map(date.isoformat) | st.just(""),
+        st.sampled_from(["", " 00:00", " 23:59-00:00", " 10:00-11:00"]),
+        st.sampled_from(["", "@", "@#1", "@" + "9" * 51]),
+    ),
+)
 CSV_CELL_VALUES = st.one_of(
     HOSTILE_STRINGS,
     HUGE_STRINGS,
@@ -575,9 +609,14 @@ def csv_bytes(header: list[str], rows: list[list[Any]], *, delimiter: str = ",")
 def csv_cases(draw):
     header = list(CSV_COLUMNS)
     rows = [[row[column] for column in header] for row in CSV_ROWS]
-    kind = draw(st.sampled_from(["cell", "cell", "cell", "cells", "duplicate", "short", "long", "header", "bytes"]))
+    kinds = ["cell", "cell", "cell", "session", "cells", "duplicate", "short", "long", "header", "bytes"]
+    kind = draw(st.sampled_from(kinds))
     target = draw(st.integers(min_value=0, max_value=len(rows) - 1))
-    if kind == "cell":
+    if kind == "session":
+        value = draw(st.one_of(CSV_SESSIONS, st.lists(CSV_SESSIONS, min_size=2, max_size=3).map("; ".join)))
+        rows[target][header.index("sessions")] = value
+        description = f"row {target + 2}, sessions = {value!r:.120}"
+    elif kind == "cell":
         column = draw(st.integers(min_value=0, max_value=len(header) - 1))
         value = draw(CSV_CELL_VALUES)
         rows[target][column] = value
@@ -1117,3 +1156,24 @@ def test_a_csv_session_at_the_edge_of_the_calendar_is_refused(tmp_path, conferen
     assert message == (
         f"row 3 (posterAA01), column sessions: {cell!r} has an impossible date or time. Nothing was imported."
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("members", "members #2 (olivia): the user 'olivia' is listed twice (also members #1)."),
+        (
+            "conferences",
+            "conferences #2 (iclr-2024): the conference 'iclr-2024' is listed twice (also conferences #1).",
+        ),
+        ("papers", "papers #2 (2dnO3LLiJ1): the same paper is listed twice (also papers #1)."),
+    ],
+)
+def test_a_record_listed_twice_in_a_backup_names_both(tmp_path, section, message):
+    LabFactory(slug="restored")
+    document = backup_document()
+    document[section].append(document[section][0])
+    document[section][1], document[section][-1] = document[section][-1], document[section][1]
+    data = dumps(document, indent=None, ascii_only=True)
+    assert refusal(tmp_path, "import_lab", data, "--lab", "restored") == f"{message} Nothing was imported."

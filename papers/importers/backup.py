@@ -278,7 +278,8 @@ def _check_members(records: list) -> dict[str, dict]:
         except ValidationError:
             raise record.fail(f"{username[:80]!r} is not a valid username.") from None
         if username in members:
-            raise record.fail(f"the user {username!r} is listed twice.")
+            first = members[username]["label"].split(" (")[0]
+            raise record.fail(f"the user {username!r} is listed twice (also {first}).")
         members[username] = {
             "username": username,
             "email": record.text("email", max_length=_max_length(User, "email")),
@@ -300,7 +301,8 @@ def _check_conferences(records: list) -> dict[str, dict]:
         if slug in RESERVED_CONFERENCE_SLUGS:
             raise record.fail(f"{slug!r} is a page of every lab, not a conference slug.")
         if slug in conferences:
-            raise record.fail(f"the conference {slug!r} is listed twice.")
+            first = conferences[slug]["label"].split(" (")[0]
+            raise record.fail(f"the conference {slug!r} is listed twice (also {first}).")
         zone = record.text("timezone") or "UTC"
         try:
             validate_timezone(zone)
@@ -331,6 +333,7 @@ def _paper_key(record: _Record, papers: dict | None) -> tuple[str, str]:
 
 def _check_papers(records: list, conferences: dict) -> dict[tuple[str, str], dict]:
     papers: dict[tuple[str, str], dict] = {}
+    labels: dict[tuple[str, str], str] = {}
     for index, raw in enumerate(records):
         record = _Record("papers", index, raw, "forum_id")
         conference, forum_id = _paper_key(record, None)
@@ -338,8 +341,9 @@ def _check_papers(records: list, conferences: dict) -> dict[tuple[str, str], dic
             raise record.fail(f"its conference {conference[:80]!r} is not among the backup's conferences.")
         if len(forum_id) > _max_length(Paper, "forum_id") or not FORUM_ID.fullmatch(forum_id):
             raise record.fail(f"{forum_id[:80]!r} is not an OpenReview forum id.")
-        if (conference, forum_id) in papers:
-            raise record.fail("the same paper is listed twice.")
+        first = labels.setdefault((conference, forum_id), record.label.split(" (")[0])
+        if first != record.label.split(" (")[0]:
+            raise record.fail(f"the same paper is listed twice (also {first}).")
         number = raw.get("number")
         if number is not None and (not isinstance(number, int) or isinstance(number, bool) or not 0 <= number < 2**31):
             raise record.fail(f"number must be a whole number, not {str(number)[:40]!r}.")
