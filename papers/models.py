@@ -285,6 +285,8 @@ class Paper(models.Model):
         indexes = [
             models.Index(fields=["conference", "tier"], name="paper_conference_tier_idx"),
             models.Index(fields=["conference", "title"], name="paper_conference_title_idx"),
+            # The list's "area" filter offers the conference's distinct areas: an index-only scan.
+            models.Index(fields=["conference", "primary_area"], name="paper_conference_area_idx"),
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> Htt
     papers = filters.qs.for_rows().with_presentations().with_lab_signals(lab=lab, user=request.user)
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
+    chips = active_filters(filters)
     # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
     partial = request.htmx and not request.htmx.history_restore_request
     template = "papers/paper_list.html#results" if partial else "papers/paper_list.html"
@@ -35,9 +36,10 @@ def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> Htt
             "lab": lab,
             "conference": conference,
             "filters": filters,
-            "active_filters": active_filters(filters),
+            "active_filters": chips,
             "page": page,
-            "total": conference.papers.count(),
+            # Unfiltered, the page's count is the total: one COUNT instead of two.
+            "total": page.paginator.count if not chips else conference.papers.count(),
             "query_string": _without_page(request),
             "next_url": request.get_full_path(),
         },
