@@ -48,6 +48,7 @@ from papers.importers.base import (
     has_invalid_text,
     line_and_column,
     plural,
+    printable,
     too_deep,
     too_far_out,
     type_name,
@@ -149,7 +150,7 @@ class _Record:
         if name is not None:
             named = value.get(name)
             if isinstance(named, str) and named:
-                self.label += f" ({named[:80]})"
+                self.label += f" ({printable(named[:80])})"
 
     def fail(self, problem: str) -> ImportFailed:
         return ImportFailed(f"{self.label}: {problem}")

@@ -48,13 +48,16 @@ def record_label(index: int, record: object) -> str:
 
 def printable(text: str) -> str:
     """
-    Text fit to print in a message: each surrogate (a byte that was not UTF-8, or a lone \\ud800 from a
-    JSON escape) becomes U+FFFD, which a terminal or a log can write.
+    Text fit for a one-line message: each surrogate (a byte that was not UTF-8, or a lone \\ud800 from a
+    JSON escape) becomes U+FFFD, which a terminal or a log can write; a line break becomes its escape
+    (\\n), so that a message stays on its one line.
     """
-    return SURROGATES.sub("\ufffd", text)
+    text = SURROGATES.sub("\ufffd", text)
+    return LINE_BREAKS.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
 
 
 SURROGATES = re.compile("[\ud800-\udfff]")
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # where str.splitlines() breaks
 
 
 def excerpt(value: object, limit: int = 80) -> str:
