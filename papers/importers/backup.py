@@ -221,6 +221,8 @@ class _Record:
             return []
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.fail(f"{key} must be a list of strings.")
+        if any("\x00" in item for item in value):  # PostgreSQL's jsonb cannot hold one
+            raise self.fail(f"{key} contains a NUL character.")
         return value
 
 
