@@ -17,6 +17,8 @@ shortlist it lifts recall@100 from 0.60 to 0.68 (`manage.py eval_recommendations
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -52,16 +54,20 @@ def for_you(papers: models.QuerySet[Paper], *, user: User, lab: Lab | None = Non
     """
     The papers, each with `suggestion` (float, higher is more like what I starred, shortlisted and read and
     less like what I skipped; 0 for every paper when I have starred or shortlisted nothing). Filters and
-    orders nothing: order by ("-suggestion", "title", "pk"). Runs one query now (the seeds' tiers, see
-    tier_preference); the papers' own query carries the rest. `lab` is accepted for symmetry with the pages'
+    orders nothing: order by ("-suggestion", "title", "pk"). Runs up to three queries now (the seeds' tiers,
+    see tier_preference, and the likeness summed from the seeds' side); the papers' query carries the rest. `lab` is accepted for symmetry with the pages'
     calls; a reading status belongs to its user, whatever lab they look from.
     """
-    return _annotate_suggestion(papers, seeds=ReadingStatus.objects.filter(user=user))
+    return _annotate_suggestion(papers, seeds=ReadingStatus.objects.filter(user=user), seed_lookups={"user": user})
 
 
 def for_lab(papers: models.QuerySet[Paper], *, lab: Lab) -> models.QuerySet[Paper]:
     """The papers, each with `suggestion`: how like the papers the lab's members starred (one star, one vote)."""
-    return _annotate_suggestion(papers, seeds=ReadingStatus.objects.in_lab(lab).filter(starred=True))
+    return _annotate_suggestion(
+        papers,
+        seeds=ReadingStatus.objects.in_lab(lab).filter(starred=True),
+        seed_lookups={"user__memberships__lab": lab, "starred": True},
+    )
 
 
 def why(paper: Paper, *, user: User, limit: int = 2) -> list[Paper]:
@@ -94,42 +100,61 @@ def _seed_weight(prefix: str) -> models.Case:
 
 
 def _annotate_suggestion(
-    papers: models.QuerySet[Paper], *, seeds: models.QuerySet[ReadingStatus]
+    papers: models.QuerySet[Paper], *, seeds: models.QuerySet[ReadingStatus], seed_lookups: dict[str, object]
 ) -> models.QuerySet[Paper]:
     """
-    Annotates `suggestion` from the seed statuses `seeds`, in the papers' own query: two correlated sums
-    over the neighbour rows that meet the paper (both indexed), no query of its own.
+    Annotates `suggestion` from the seed statuses `seeds` (the same statuses as `seed_lookups`, lookups on
+    ReadingStatus). The likeness is summed from the seeds' side, in two grouped queries over the neighbour
+    rows that touch a seed (a seed's ~100 each way; a per-paper subquery instead would visit every paper's
+    rows, seconds on a real conference), then handed to the papers' query as one parameter.
     """
-    seed_ids = seeds.values("pk")
+    preference = tier_preference(seeds)
+    if preference is None:
+        return papers.annotate(suggestion=ZERO)
 
-    def total(near: str, seed: str) -> Subquery:
-        # Rows joining this paper (`near`) to a seed's paper (`seed`), weighted by the seed's status.
+    likeness: dict[int, float] = {}
+    for near, seed in (("neighbor", "paper"), ("paper", "neighbor")):
+        # Rows joining a paper (`near`) to a seed's paper (`seed`), weighted by the seed's status.
         prefix = f"{seed}__reading_statuses__"
         rows = (
-            PaperNeighbor.objects.filter(**{near: OuterRef("pk"), f"{prefix}in": seed_ids})
+            PaperNeighbor.objects.filter(**{f"{prefix}{lookup}": value for lookup, value in seed_lookups.items()})
             .order_by()
-            .values(near)
+            .values_list(near)
             .annotate(total=Sum(F("score") * _seed_weight(prefix)))
-            .values("total")
         )
-        return Coalesce(Subquery(rows, output_field=models.FloatField()), ZERO)
-
-    has_positive = Exists(seeds.filter(_positive()))
-    likeness = total("neighbor", "paper") + total("paper", "neighbor")
-    return papers.annotate(
-        suggestion=models.Case(
-            models.When(has_positive, then=likeness * tier_preference(seeds)),
-            default=ZERO,
-            output_field=models.FloatField(),
-        )
-    )
+        for paper_id, total in rows:
+            likeness[paper_id] = likeness.get(paper_id, 0.0) + total
+    return papers.annotate(suggestion=ScoreOf(likeness) * preference)
 
 
-def tier_preference(seeds: models.QuerySet[ReadingStatus]) -> models.Expression:
+class ScoreOf(models.Func):
+    """
+    The score of each row's paper in `scores` ({paper id: score}, 0 for the others), passed to the database
+    as one JSON parameter and looked up by the paper's id.
+    """
+
+    output_field = models.FloatField()
+
+    def __init__(self, scores: dict[int, float]) -> None:
+        encoded = json.dumps({str(paper_id): round(score, 6) for paper_id, score in scores.items()})
+        super().__init__(Value(encoded, output_field=models.TextField()), F("pk"))
+
+    def as_sql(self, compiler, connection, **extra):
+        scores, scores_params = compiler.compile(self.source_expressions[0])
+        paper, paper_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            sql = f"COALESCE(({scores})::jsonb ->> ({paper})::text, '0')::double precision"
+        else:
+            sql = f"COALESCE(json_extract({scores}, '$.\"' || {paper} || '\"'), 0.0)"
+        return sql, (*scores_params, *paper_params)
+
+
+def tier_preference(seeds: models.QuerySet[ReadingStatus]) -> models.Expression | None:
     """
     A factor per (conference, tier): the share of the positive seeds in that tier against the tier's share
-    of its conference, with TIER_PRIOR imaginary seeds spread like the conference. 1 means no preference.
-    One query (a count per conference and tier of the conferences the seeds are in).
+    of its conference, with TIER_PRIOR imaginary seeds spread like the conference. 1 means no preference;
+    None when no seed is positive (nothing to suggest from). One query (a count per conference and tier of
+    the conferences the seeds are in).
     """
     positive = seeds.filter(_positive())
     rows = list(
@@ -150,5 +175,5 @@ def tier_preference(seeds: models.QuerySet[ReadingStatus]) -> models.Expression:
         share = (row["seeds"] + TIER_PRIOR * base) / (conference_seeds[row["conference"]] + TIER_PRIOR)
         cases.append(models.When(conference=row["conference"], tier=row["tier"], then=Value(share / base)))
     if not cases:
-        return Value(1.0)
+        return None
     return models.Case(*cases, default=Value(1.0), output_field=models.FloatField())
