@@ -55,8 +55,9 @@ def for_you(papers: models.QuerySet[Paper], *, user: User, lab: Lab | None = Non
     The papers, each with `suggestion` (float, higher is more like what I starred, shortlisted and read and
     less like what I skipped; 0 for every paper when I have starred or shortlisted nothing). Filters and
     orders nothing: order by ("-suggestion", "title", "pk"). Runs up to three queries now (the seeds' tiers,
-    see tier_preference, and the likeness summed from the seeds' side); the papers' query carries the rest. `lab` is accepted for symmetry with the pages'
-    calls; a reading status belongs to its user, whatever lab they look from.
+    see tier_preference, and the likeness summed from the seeds' side); the papers' query carries the rest.
+    `lab` is accepted for symmetry with the pages' calls; a reading status belongs to its user, whatever lab
+    they look from.
     """
     return _annotate_suggestion(papers, seeds=ReadingStatus.objects.filter(user=user), seed_lookups={"user": user})
 
