@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from papers import recommend, search
+from papers.forms import at_most
 from papers.models import Assignment, Conference, Lab, Note, Paper, Presentation, ReadingStatus, Session, User
 
 STATE_CHOICES = [("unseen", "Not triaged yet"), *[c for c in ReadingStatus.State.choices if c[0]]]
@@ -24,11 +25,32 @@ SORT_CHOICES = [
 ]
 
 
+# Longer searches are refused with a message (and ignored): SQLite builds one condition a word, and
+# thousands of words overflow Python's stack building it, a hundred its parser's (a 500 before these limits).
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_WORDS = 32
+
+
+def _few_enough_words(value: str) -> None:
+    count = len(search.words(value))
+    if count > SEARCH_MAX_WORDS:
+        raise forms.ValidationError(
+            f"A search can have at most {SEARCH_MAX_WORDS} words; this one has {count}.", code="max_words"
+        )
+
+
 class PaperFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words in title, abstract, authors…"}),
+        validators=[at_most("A search", SEARCH_MAX_LENGTH), _few_enough_words],
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Words in title, abstract, authors…",
+                "maxlength": SEARCH_MAX_LENGTH,
+            }
+        ),
     )
     tier = django_filters.ChoiceFilter(choices=[c for c in Paper.Tier.choices if c[0]], empty_label="Any tier")
     day = django_filters.ChoiceFilter(method="filter_day", label="Day", empty_label="Any day")
@@ -90,6 +112,8 @@ class PaperFilter(django_filters.FilterSet):
 
     @property
     def searching(self) -> bool:
+        if self.is_bound and "q" in self.form.errors:
+            return False  # a search the form refused (too long) is ignored, and so is its ranking
         return bool(search.words(self.data.get("q", "") or ""))
 
     # --- the filters ---

@@ -353,6 +353,18 @@ class CandidateFilterForm(forms.Form):
 # --- The reading group's meetings ---------------------------------------------------------------------
 
 
+def at_most(what: str, limit: int):
+    """A validator of a text's length whose message says both numbers the way a person reads them."""
+
+    def validate(value: str) -> None:
+        if len(value) > limit:
+            raise forms.ValidationError(
+                f"{what} can be at most {limit:,} characters long; this one has {len(value):,}.", code="max_length"
+            )
+
+    return validate
+
+
 # How many of the lab's candidate papers the meeting form offers (more come by forum id or ?papers=).
 MEETING_FORM_CANDIDATES = 12
 
@@ -381,7 +393,10 @@ class MeetingForm(forms.Form):
     )
     place = forms.CharField(max_length=300, required=False, label="Where", help_text="A room, or a video-call link.")
     agenda = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown: **bold**, lists, [links](…)."
+        required=False,
+        validators=[at_most("An agenda", NOTE_MAX_LENGTH)],
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": NOTE_MAX_LENGTH}),
+        help_text="Markdown: **bold**, lists, [links](…).",
     )
     papers = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
     forum_id = forms.RegexField(
