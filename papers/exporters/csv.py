@@ -4,7 +4,8 @@ back), its sessions, and the member's and the lab's triage. Lists inside a cell 
 
 A spreadsheet runs a cell that starts with = + - or @ (a title like =HYPERLINK("https://…?"&F2) would
 send the row's notes away when the file is opened): such a cell is written after an apostrophe, which
-spreadsheets show as text (OWASP's advice), and comes back from papers.importers.csv with it. The forum
+spreadsheets show as text (OWASP's advice); papers.importers.csv takes it off again (text_of_cell), so a
+round trip gives back the text exactly. The forum
 id is written as it is: only letters, digits, - and _, it can name no function, and it is the key.
 """
 
@@ -24,10 +25,17 @@ COLUMNS = (*PAPER_COLUMNS, "sessions", "my_state", "my_star", "my_one_liner", "l
 FORMULA_START = tuple("=+-@＝＋－＠")
 
 
+def _starts_formula(value: str) -> bool:
+    return value.lstrip().startswith(FORMULA_START) or value.startswith(("\t", "\r"))
+
+
 def _cell(value: str) -> str:
-    if value.lstrip().startswith(FORMULA_START) or value.startswith(("\t", "\r")):
-        return f"'{value}"
-    return value
+    return f"'{value}" if _starts_formula(value) else value
+
+
+def text_of_cell(cell: str) -> str:
+    """A cell's text as written by _cell: without the apostrophe that kept a formula from running."""
+    return cell[1:] if cell.startswith("'") and _starts_formula(cell[1:]) else cell
 
 
 def paper_rows(papers: list[Paper]) -> list[dict[str, str]]:

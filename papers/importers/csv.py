@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
+from papers.exporters.csv import text_of_cell
 from papers.importers.base import (
     ImportFailed,
     clean_text,
@@ -117,6 +118,7 @@ def _row(number: int, record: dict, header: list[str], conference: Conference) -
     label = f"row {number}"
     if None in record:
         raise ImportFailed(f"{label}: has more cells than the header row has columns.")
+    record = {column: text_of_cell(cell) if isinstance(cell, str) else cell for column, cell in record.items()}
 
     def text(column: str, *, required: bool = False) -> str:
         max_length = Paper._meta.get_field(column).max_length
