@@ -47,12 +47,17 @@ check: install
 	env -u DEBUG SECRET_KEY="$$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=iclrnotes.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
-## make bench: timings on the real data: imports, in-process page times (SQLite and PostgreSQL), then a
-## load test of gunicorn + PostgreSQL with wrk (apt-get install wrk), written to bench/results.json
+## make bench: the load benchmark of issue 8 (bench/load.sh): gunicorn (DEBUG off) on PostgreSQL and on SQLite with
+## the real ICLR 2024 and NeurIPS 2023 programmes and a 20-member lab, at 1× and at 10× the papers, each endpoint
+## loaded by wrk on loopback; prints the tables and the time it took, writes bench/results.json. About 12 minutes
+## on 2 cores. Needs curl, wrk (installed by apt-get when run as root, else it says how) and a PostgreSQL where it
+## may create a database (PG_URL). The in-process page times and the re-import times are apart:
+## bash bench/page_times.sh, bash bench/import_times.sh.
 bench: install
-	bash bench/import_times.sh
-	bash bench/page_times.sh
-	bash bench/load.sh
+	@bash bench/load.sh tools
+	@start=$$(date +%s%N); BENCH_START=$$start bash bench/load.sh; status=$$?; \
+	  ns=$$(( $$(date +%s%N) - start )); \
+	  echo "make bench: $$(( ns / 60000000000 )) min $$(( ns / 1000000000 % 60 )) s in all"; exit $$status
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
