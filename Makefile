@@ -49,7 +49,7 @@ check: install
 
 ## make bench: the load benchmark of issue 8 (bench/load.sh): gunicorn (DEBUG off) on PostgreSQL and on SQLite with
 ## the real ICLR 2024 and NeurIPS 2023 programmes and a 20-member lab, at 1× and at 10× the papers, each endpoint
-## loaded by wrk on loopback; prints the tables and the time it took, writes bench/results.json. About 12 minutes
+## loaded by wrk on loopback; prints the tables and the time it took, writes bench/results.json. About 11 minutes
 ## on 2 cores. Needs curl, wrk (installed by apt-get when run as root, else it says how) and a PostgreSQL where it
 ## may create a database (PG_URL). The in-process page times and the re-import times are apart:
 ## bash bench/page_times.sh, bash bench/import_times.sh.
