@@ -119,6 +119,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that drops packets (rather than refusing) would otherwise hang each request until
+    # the operating system gives up; after this many seconds the request gets the 503 page instead.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let readers and one writer share the file without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(

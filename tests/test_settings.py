@@ -53,3 +53,10 @@ def test_migrations_match_the_models():
 def test_a_bad_log_level_is_a_clear_error():
     result = manage("check", DEBUG="1", LOG_LEVEL="verbose")
     assert "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'VERBOSE'." in result.stderr
+
+
+def test_postgresql_connections_give_up_after_a_few_seconds():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['connect_timeout'])"
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"}
+    assert manage("shell", "-c", code, **env).stdout.split()[-1] == "5"
+    assert manage("shell", "-c", code, DATABASE_CONNECT_TIMEOUT="2", **env).stdout.split()[-1] == "2"
