@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from papers import versions
 from papers.importers.base import ImportFailed
 from papers.importers.csv import import_csv
 from papers.importers.openreview import import_openreview
@@ -258,6 +259,16 @@ class ReadingStatusAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "paper__title", "paper__forum_id")
     autocomplete_fields = ("user", "paper")
     list_select_related = ("user", "paper")
+
+    # A status's deletion sends no version bump of its own (papers.signals): the admin's do.
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        versions.lab_activity_changed(users=[obj.user_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        users = set(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        versions.lab_activity_changed(users=users)
 
 
 @admin.register(Note)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -45,6 +46,20 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (use a name such as Europe/Vienna).")
 
 
+def save_keeping_version(instance: models.Model, version_field: str, save: Callable, args, kwargs) -> None:
+    """
+    Save an existing row without its version counter: papers.versions bumps it with an UPDATE, so the copy
+    in hand may be older, and writing it back would undo a bump (and bring back a stale cached page).
+    """
+    if not instance._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+        kwargs["update_fields"] = [
+            field.name
+            for field in instance._meta.concrete_fields
+            if not field.primary_key and field.name != version_field
+        ]
+    save(*args, **kwargs)
+
+
 class ConferenceQuerySet(models.QuerySet):
     def with_paper_counts(self) -> ConferenceQuerySet:
         return self.annotate(paper_count=models.Count("papers"))
@@ -67,6 +82,9 @@ class Conference(models.Model):
         max_length=64, default="UTC", validators=[validate_timezone], help_text="e.g. Europe/Vienna."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    programme_version = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Grows with every change to the programme (papers.versions)."
+    )
 
     objects = ConferenceQuerySet.as_manager()
 
@@ -84,6 +102,9 @@ class Conference(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        save_keeping_version(self, "programme_version", super().save, args, kwargs)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
@@ -351,12 +372,18 @@ class Lab(models.Model):
     is_personal = models.BooleanField(default=False, help_text="A user's own lab, made at sign-up.")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="labs")
     created_at = models.DateTimeField(auto_now_add=True)
+    activity_version = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Grows with every change to what the lab's pages show (papers.versions)."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        save_keeping_version(self, "activity_version", super().save, args, kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("lab_detail", args=[self.slug])

@@ -15,6 +15,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
+from papers import versions
 from papers.models import (
     Assignment,
     CalendarFeed,
@@ -91,12 +92,15 @@ def _status_upsert(*, user: User, paper: Paper, values: dict, new_row: dict | No
     new_row (default: values) if there is none. Safe to repeat or race.
     """
     updated = ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
-    if not updated:
+    if updated:
+        versions.lab_activity_changed(users=[user.pk])  # an update sends no signal (papers.signals)
+    else:
         try:
             with transaction.atomic():
                 return ReadingStatus.objects.create(user=user, paper=paper, **(new_row or values))
         except IntegrityError:  # a double submit made the row in between: update it instead
             ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
+            versions.lab_activity_changed(users=[user.pk])
     return ReadingStatus.objects.get(user=user, paper=paper)
 
 
@@ -132,6 +136,7 @@ def restore_status(*, user: User, paper: Paper, state: str, starred: bool, exist
         _status_upsert(user=user, paper=paper, values={"state": state, "starred": starred})
     else:
         ReadingStatus.objects.filter(user=user, paper=paper).delete()
+        versions.lab_activity_changed(users=[user.pk])
 
 
 # --- Notes -------------------------------------------------------------------------------------------
@@ -186,6 +191,8 @@ def edit_note(*, note: Note, editor: User, body: str, lab: Lab | None, version: 
     if done is not None:
         values["done"] = done
     saved = Note.objects.filter(pk=note.pk, version=version).update(version=F("version") + 1, **values)
+    if saved:
+        _note_changed(note, lab)
     current = Note.objects.filter(pk=note.pk).first()
     if current is None:
         raise StaleEdit("This note was deleted elsewhere since you opened it; your edit was not saved.")
@@ -199,8 +206,14 @@ def set_todo_done(*, note: Note, editor: User, done: bool) -> Note:
     if note.author_id != editor.pk:
         raise PermissionDenied("Only a note's author can tick it.")
     Note.objects.filter(pk=note.pk).update(done=done, version=F("version") + 1, updated_at=timezone.now())
+    _note_changed(note)
     note.refresh_from_db()
     return note
+
+
+def _note_changed(note: Note, *labs: Lab | None) -> None:
+    """A note's update (no signal): its lab's pages and its author's (a private note shows in each of their labs)."""
+    versions.lab_activity_changed(labs=[note.lab_id, *(lab.pk for lab in labs if lab)], users=[note.author_id])
 
 
 class NoteGone(Exception):
@@ -228,7 +241,8 @@ def delete_note(*, note: Note, editor: User) -> Note:
     if note.author_id != editor.pk:
         raise PermissionDenied("Only a note's author can delete it.")
     now = timezone.now()
-    Note.all_objects.filter(pk=note.pk, deleted_at__isnull=True).update(deleted_at=now)
+    if Note.all_objects.filter(pk=note.pk, deleted_at__isnull=True).update(deleted_at=now):
+        _note_changed(note)
     purge_deleted_notes(now=now)
     deleted = Note.all_objects.filter(pk=note.pk).first()
     if deleted is None:
@@ -250,6 +264,7 @@ def restore_note(*, note_id: int, editor: User) -> Note:
     if note.deleted_at is not None:
         Note.all_objects.filter(pk=note.pk).update(deleted_at=None)
         note.deleted_at = None
+        _note_changed(note)
     return note
 
 
@@ -416,6 +431,7 @@ def remove_member(*, lab: Lab, member: User, by: User) -> None:
     to_come.filter(presenter=member).update(presenter=None)
     to_come.filter(discussion_lead=member).update(discussion_lead=None)
     Meeting.objects.filter(pk__in=changed).update(updated_at=timezone.now())  # for the calendar's SEQUENCE
+    versions.lab_activity_changed(labs=[lab.pk])
 
 
 @transaction.atomic
@@ -440,6 +456,7 @@ def set_role(*, lab: Lab, member: User, role: str, by: User) -> Membership:
     if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER and _owner_count(lab) == 1:
         raise LabRuleBroken("A lab needs an owner: make someone else owner first.")
     Membership.objects.filter(pk=membership.pk).update(role=role)
+    versions.lab_activity_changed(labs=[lab.pk])
     membership.role = role
     return membership
 
@@ -529,6 +546,7 @@ def split_papers(*, lab: Lab, conference: Conference, by: User, method: str, mem
         [Assignment(lab=lab, paper_id=paper_id, user_id=user_id) for paper_id, user_id in owner_of.items()],
         batch_size=1000,
     )
+    versions.lab_activity_changed(labs=[lab.pk])
     return load
 
 
@@ -537,6 +555,7 @@ def clear_split(*, lab: Lab, conference: Conference, by: User) -> None:
     _lock_lab(lab)
     _require_owner(lab, by)
     Assignment.objects.filter(lab=lab, paper__conference=conference).delete()
+    versions.lab_activity_changed(labs=[lab.pk])
 
 
 @transaction.atomic
@@ -546,7 +565,9 @@ def take_over_slice(*, lab: Lab, conference: Conference, from_user: User, by: Us
         raise LabRuleBroken("Only a member of the lab can take over a slice.")
     _lock_lab(lab)
     untriaged = _untriaged_slice(lab, conference, from_user)
-    return Assignment.objects.filter(pk__in=list(untriaged.values_list("pk", flat=True))).update(user=by)
+    taken = Assignment.objects.filter(pk__in=list(untriaged.values_list("pk", flat=True))).update(user=by)
+    versions.lab_activity_changed(labs=[lab.pk])
+    return taken
 
 
 def _untriaged_slice(lab: Lab, conference: Conference, user: User):
@@ -566,6 +587,7 @@ def _share_out(assignments) -> None:
     members = list(Membership.objects.filter(lab_id=lab).exclude(user_id__in=leaving).values_list("user_id", flat=True))
     if not members:
         Assignment.objects.filter(pk__in=[a.pk for a in assignments]).delete()
+        versions.lab_activity_changed(labs=[lab])
         return
     load = dict.fromkeys(members, 0)
     for user_id, count in (
@@ -578,6 +600,7 @@ def _share_out(assignments) -> None:
         assignment.user_id = min(load, key=lambda user_id: (load[user_id], user_id))
         load[assignment.user_id] += 1
     Assignment.objects.bulk_update(assignments, ["user"])
+    versions.lab_activity_changed(labs=[lab])
 
 
 @transaction.atomic
@@ -593,6 +616,7 @@ def swap_slices(*, lab: Lab, conference: Conference, with_user: User, by: User) 
     # What each has triaged stays with them; only what is left to do changes hands.
     Assignment.objects.filter(pk__in=mine).update(user=with_user)
     Assignment.objects.filter(pk__in=theirs).update(user=by)
+    versions.lab_activity_changed(labs=[lab.pk])
 
 
 # --- The lab's own events on the schedule ----------------------------------------------------------
@@ -881,6 +905,7 @@ def create_meeting(
         MeetingPaper(meeting=meeting, paper=slot.paper, presenter=slot.presenter, discussion_lead=slot.lead, position=n)
         for n, slot in enumerate(slots)
     )
+    versions.lab_activity_changed(labs=[lab.pk])
     return meeting
 
 
@@ -947,6 +972,7 @@ def volunteer(*, meeting: Meeting, by: User, paper: Paper, role: str) -> Meeting
     slot.save(update_fields=[field])
     # The meeting changed for the calendar (SEQUENCE / LAST-MODIFIED of its .ics).
     Meeting.objects.filter(pk=meeting.pk).update(updated_at=timezone.now())
+    versions.lab_activity_changed(labs=[meeting.lab_id])
     return slot
 
 

@@ -1,8 +1,23 @@
 from django.conf import settings
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from papers import services
+from papers import services, versions
+from papers.models import (
+    Assignment,
+    Conference,
+    Lab,
+    Meeting,
+    MeetingPaper,
+    Membership,
+    Nomination,
+    Note,
+    Paper,
+    Presentation,
+    ReadingStatus,
+    Session,
+    Vote,
+)
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="personal_lab_for_new_user")
@@ -16,3 +31,65 @@ def give_new_user_a_personal_lab(sender, instance, created: bool, raw: bool = Fa
 def release_deleted_account(sender, instance, **kwargs) -> None:
     # However an account is deleted (the admin, a script), nobody's papers of a lab's split go unassigned.
     services.release_account(user=instance)
+
+
+# --- Version stamps (papers.versions): every save and delete of what a cached page shows -----------------
+# Writes that send no signal (QuerySet.update, bulk_create, bulk_update, COPY) bump the versions themselves,
+# and so do deletions of statuses and assignments: a delete receiver would make Django load the rows a
+# cascade deletes one by one, and delete the ones that a pre_delete receiver (release_account) had just
+# handed to someone else. What a cascade removes with them is covered by the parent's receiver (a member's
+# statuses by the membership's, a paper's by the programme's).
+
+
+def _lab_activity(sender, instance, **kwargs) -> None:
+    if kwargs.get("raw"):  # loaddata: the fixture's rows, no cache to keep
+        return
+    if isinstance(instance, ReadingStatus):
+        versions.lab_activity_changed(users=[instance.user_id])
+    elif isinstance(instance, Note):
+        # A shared note shows in its lab, a private one in each of its author's labs.
+        versions.lab_activity_changed(labs=[instance.lab_id], users=[instance.author_id])
+    elif isinstance(instance, Lab):
+        if not kwargs.get("created"):  # a new lab has nothing cached yet
+            versions.lab_activity_changed(labs=[instance.pk])
+    elif isinstance(instance, MeetingPaper):
+        versions.lab_activity_changed(labs=Meeting.objects.filter(pk=instance.meeting_id).values("lab_id"))
+    elif isinstance(instance, Session) and instance.lab_id is None:
+        versions.programme_changed(conferences=[instance.conference_id])
+    else:  # Membership, Assignment, Nomination, Vote, Meeting, a lab's own Session
+        versions.lab_activity_changed(labs=[instance.lab_id])
+
+
+def _programme(sender, instance, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return
+    if isinstance(instance, Conference):
+        versions.programme_changed(conferences=[instance.pk])
+    elif isinstance(instance, Presentation):
+        versions.programme_changed(conferences=Paper.objects.filter(pk=instance.paper_id).values("conference_id"))
+    else:  # Paper
+        versions.programme_changed(conferences=[instance.conference_id])
+
+
+for _model in (ReadingStatus, Note, Lab, Membership, Assignment, Nomination, Vote, Meeting, MeetingPaper, Session):
+    post_save.connect(_lab_activity, sender=_model, dispatch_uid=f"versions_{_model.__name__}_saved")
+    if _model not in (ReadingStatus, Assignment):
+        post_delete.connect(_lab_activity, sender=_model, dispatch_uid=f"versions_{_model.__name__}_deleted")
+for _model in (Conference, Paper, Presentation):
+    post_save.connect(_programme, sender=_model, dispatch_uid=f"versions_{_model.__name__}_saved")
+    post_delete.connect(_programme, sender=_model, dispatch_uid=f"versions_{_model.__name__}_deleted")
+
+
+@receiver(m2m_changed, sender=Meeting.attendees.through, dispatch_uid="versions_meeting_attendees")
+def meeting_attendees_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if action.startswith("post_"):
+        versions.lab_activity_changed(
+            labs=[instance.lab_id] if not reverse else Meeting.objects.filter(pk__in=pk_set or ()).values("lab_id")
+        )
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="versions_user_saved")
+def user_saved(sender, instance, created: bool, raw: bool = False, update_fields=None, **kwargs) -> None:
+    # A username shows on the lab's pages; a login (last_login alone) changes nothing shown.
+    if not created and not raw and set(update_fields or ()) != {"last_login"}:
+        versions.lab_activity_changed(users=[instance.pk])

@@ -15,6 +15,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from papers import versions
 from papers.latex import latex_to_text
 from papers.models import Conference, Paper, PaperNeighbor
 
@@ -113,4 +114,5 @@ def build_neighbors(conference: Conference, *, k: int = DEFAULT_K) -> tuple[int,
     with transaction.atomic():
         PaperNeighbor.objects.filter(paper__conference=conference).delete()
         _insert(rows)
+        versions.programme_changed(conferences=[conference.pk])
     return len(rows), time.perf_counter() - started

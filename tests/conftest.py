@@ -13,6 +13,19 @@ NEURIPS_2023 = SHARED_DATA / "neurips2023_openreview_notes.json"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """
+    Each test starts with an empty cache: a rolled-back test leaves its ids (and version counters) to the
+    next, whose lab 1 at version 0 is another lab than the one cached (papers.versions).
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def lab(db):
     return LabFactory(name="Vision Lab", slug="vision")

@@ -34,7 +34,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from papers import search
+from papers import search, versions
 from papers.exporters.backup import FORMAT, PAPER_FIELDS, VERSION
 from papers.forms import NOTE_MAX_LENGTH
 from papers.importers.base import (
@@ -531,6 +531,7 @@ def import_lab(
             _write_notes(lab, notes, users, paper_ids, summary, private_notes_only_of)
             _write_events(lab, events, users, conference_objs, summary)
             _write_assignments(lab, assignments, users, paper_ids, summary)
+            versions.everything_changed()
     except IntegrityError:
         # Everything was checked first: a clash here is a change made at the same moment; all rolled back.
         raise ImportFailed("The lab changed during the import; nothing was imported. Try again.") from None

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
+from papers import versions
 from papers.exporters.csv import text_of_cell
 from papers.importers.base import (
     ImportFailed,
@@ -109,7 +110,9 @@ def import_csv(data: bytes, *, conference: Conference) -> CsvSummary:
         seen[row.forum_id] = row.label
     try:
         with transaction.atomic():
-            return _write(conference, rows)
+            summary = _write(conference, rows)
+            versions.everything_changed()
+            return summary
     except IntegrityError:
         raise ImportFailed("Another import of this conference ran at the same time; run this one again.") from None
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from papers import search
+from papers import search, versions
 from papers.importers.base import (
     MAX_DEPTH,
     ImportFailed,
@@ -138,6 +138,7 @@ def import_openreview(
             conference, created = _conference(venue_id, conference_slug, conference_name)
             summary = OpenReviewSummary(conference=conference, conference_created=created)
             _upsert_papers(conference, papers, summary, progress)
+            versions.everything_changed()
     except IntegrityError:
         # Everything was checked first, so a clash here is another import of the same papers that
         # committed in the meantime; this one rolled back whole.

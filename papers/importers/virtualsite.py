@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.timezone import localtime
 
+from papers import versions
 from papers.importers.base import (
     DECODER,
     JSON_ERRORS,
@@ -210,6 +211,7 @@ def import_schedule(
                 conference.save(update_fields=["timezone"])
                 summary.timezone_changed = (previous, zone_name)
             _write(conference, plans, summary, tz)
+            versions.everything_changed()
     except BaseException:
         conference.timezone = previous  # the database kept the old one
         raise

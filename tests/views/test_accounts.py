@@ -97,9 +97,10 @@ def test_signup_query_count(client, db, django_assert_num_queries):
         "password2": "a-long-pass-phrase-42",
     }
     # Two username checks (form, then model), the user, the personal lab (slug check, lab, membership),
-    # the session and last login; savepoints around each atomic write; django-axes clears the new
-    # user's expired and failed log-in attempts (two queries). None of it grows with the data.
-    with django_assert_num_queries(21):
+    # the session and last login; savepoints around each atomic write; the new lab's version bump for its
+    # first member; django-axes clears the new user's expired and failed log-in attempts (two queries).
+    # None of it grows with the data.
+    with django_assert_num_queries(22):
         client.post(reverse("signup"), data)
 
 

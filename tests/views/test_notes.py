@@ -204,10 +204,10 @@ def test_htmx_add_query_count_is_fixed(member_client, member, lab, paper, django
     for n in range(existing):
         NoteFactory(paper=paper, author=member, lab=lab, body=f"Note {n}", body_html=f"<p>Note {n}</p>")
     # session, user, membership+lab, paper+conference, the lock that makes my note writes take turns, the
-    # double-submit check, 2 savepoints (the service's transactions inside the test's), insert, 2 releases,
-    # then the paper again as the page loads it: paper+conference, presentations, the lab's statuses, the
-    # visible notes
-    with django_assert_num_queries(15):
+    # double-submit check, 2 savepoints (the service's transactions inside the test's), insert, the labs'
+    # version bump, 2 releases, then the paper again as the page loads it: paper+conference, presentations,
+    # the lab's statuses, the visible notes
+    with django_assert_num_queries(16):
         response = member_client.post(add_url(lab, paper), {"kind": "note", "body": "Another"}, headers=HTMX)
     assert response.content.decode().count('<article class="note ') == existing + 1
 

@@ -107,6 +107,6 @@ def test_htmx_query_count_is_fixed(member_client, lab, paper, django_assert_num_
     for _ in range(members):
         ReadingStatusFactory(user=MembershipFactory(lab=lab).user, paper=paper, starred=True)
     # session, user, membership+lab, paper+conference, the upsert in its savepoints (update, insert, get),
-    # the paper again with the lab's statuses and the visible notes
-    with django_assert_num_queries(13):
+    # the labs' version bump, the paper again with the lab's statuses and the visible notes
+    with django_assert_num_queries(14):
         member_client.post(star_url(lab, paper), {"starred": "1"}, headers={"HX-Request": "true"})

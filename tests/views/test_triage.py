@@ -884,9 +884,9 @@ def test_htmx_card_query_count_does_not_grow(
 
 # session, user, membership+lab, conference, the paper, the filter's days and areas, the rows before the
 # decision; the service (savepoint, the lock that makes my decisions take turns, my status before, update
-# of no row, savepoint, insert, release, release); the decided paper's row again; the card (paper,
-# presentations, lab statuses, notes); the session saved (savepoint, update, release)
-DECIDE_QUERIES = 25
+# of no row, savepoint, insert, the labs' version bump, release, release); the decided paper's row again; the
+# card (paper, presentations, lab statuses, notes); the session saved (savepoint, update, release)
+DECIDE_QUERIES = 26
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
@@ -904,10 +904,10 @@ def test_htmx_decision_query_count_does_not_grow(
     assert status_rows(member) == [(first.title, "shortlisted", False)]
 
 
-# session, user, membership+lab, conference, the paper; the service (savepoint, delete, release); the
-# filter's days and areas, the rows; the card (paper, presentations, lab statuses, notes); the session
-# saved (savepoint, update, release)
-UNDO_QUERIES = 19
+# session, user, membership+lab, conference, the paper; the service (savepoint, delete, the labs' version
+# bump, release); the filter's days and areas, the rows; the card (paper, presentations, lab statuses,
+# notes); the session saved (savepoint, update, release)
+UNDO_QUERIES = 20
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
@@ -929,13 +929,14 @@ def test_a_decision_without_javascript_reads_the_queue_once_and_a_star_not_at_al
 ):
     papers(conference, "A", "B", "C")
     # session, user, membership+lab, conference, the paper, the filter's days and areas, the rows, the
-    # service (8, as above), the session saved (3)
-    with django_assert_num_queries(20):
+    # service (9, as above), the session saved (3)
+    with django_assert_num_queries(21):
         response = member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
     assert response["Location"] == inbox(lab, conference, "at=f-B")
     # No filters and no rows: a star keeps the card, so the redirect needs no queue. (The star's
-    # service: the lock, my status before, then set_star's savepoint, update and read back.)
-    with django_assert_num_queries(19):
+    # service: the lock, my status before, then set_star's savepoint, update, the labs' version bump and
+    # read back.)
+    with django_assert_num_queries(20):
         response = member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
     assert response["Location"] == inbox(lab, conference, "at=f-B")
     assert status_rows(member) == [("A", "skipped", False), ("B", "shortlisted", True)]

@@ -1,0 +1,86 @@
+"""
+Version stamps, so that costly parts of a page can be cached and never be stale.
+
+Two counters only ever grow:
+
+- `Lab.activity_version`: anything a lab's pages show of its members changed: a member's status or note,
+  a private note (it shows in each of its author's labs), the membership, a username, the split, the
+  lab's own events, its reading group;
+- `Conference.programme_version`: the programme changed: the conference, its papers, sessions,
+  presentations, similar papers, search data.
+
+A cached part's key holds both counters as the request read them (the lab comes with the membership, the
+conference with its lookup: no query of their own), so a change makes a new key and the old entry is never
+read again. The bump is written after the change it stands for, in the same transaction where there is one,
+and a page reads the counters before the data: a page may store fresher data under an older key, never older
+data under a newer one.
+
+Where the bumps come from: signal receivers for every save and delete of the models involved (papers.signals:
+the admin, the services, any script), and the writes that send no signal (QuerySet.update, bulk_create,
+bulk_update, COPY) call lab_activity_changed / programme_changed themselves; an import calls
+everything_changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db.models import F, QuerySet
+
+from papers.models import Conference, Lab
+
+
+def lab_activity_changed(*, labs: Iterable[int] | QuerySet = (), users: Iterable[int] = ()) -> None:
+    """Bump the version of these labs (ids, or a query of their ids) and of every lab these users (ids) belong to."""
+    lab_ids = labs if isinstance(labs, QuerySet) else {pk for pk in labs if pk is not None}
+    user_ids = {pk for pk in users if pk is not None}
+    if isinstance(lab_ids, QuerySet) or lab_ids:
+        Lab.objects.filter(pk__in=lab_ids).update(activity_version=F("activity_version") + 1)
+    if user_ids:
+        # One statement: the labs of these members (a lab of two of them is bumped once).
+        member_of = Lab.objects.filter(memberships__user__in=user_ids).values("pk")
+        Lab.objects.filter(pk__in=member_of).update(activity_version=F("activity_version") + 1)
+
+
+def programme_changed(*, conferences: Iterable[int] | QuerySet) -> None:
+    """Bump the programme version of these conferences (ids, or a query of their ids)."""
+    ids = conferences if isinstance(conferences, QuerySet) else set(conferences)
+    if isinstance(ids, QuerySet) or ids:
+        Conference.objects.filter(pk__in=ids).update(programme_version=F("programme_version") + 1)
+
+
+def everything_changed() -> None:
+    """After an import: it may touch any lab and any conference; imports are rare, so all of them."""
+    Lab.objects.update(activity_version=F("activity_version") + 1)
+    Conference.objects.update(programme_version=F("programme_version") + 1)
+
+
+def cache_key(part: str, *, lab: Lab, conference: Conference, vary: Iterable[Any] = ()) -> str:
+    """
+    The key of one cached part of a lab's page on a conference: the part's name, the lab's and the
+    conference's versions as read with them, and what else the part depends on (the member, the query, …).
+    """
+    detail = hashlib.sha256(repr(tuple(vary)).encode()).hexdigest()[:32] if vary else "-"
+    return (
+        f"{part}:lab{lab.pk}.{lab.activity_version}:conference{conference.pk}.{conference.programme_version}:{detail}"
+    )
+
+
+# How long an entry may stay unread before the cache may drop it: a key is never stale, so this only bounds
+# memory (the cache also drops the least recently used entries past its MAX_ENTRIES).
+TIMEOUT = 60 * 60
+
+T = TypeVar("T")
+
+
+def cached(part: str, compute: Callable[[], T], *, lab: Lab, conference: Conference, vary: Iterable[Any] = ()) -> T:
+    """compute() once per key (see cache_key); later calls with the same versions get the stored value."""
+    key = cache_key(part, lab=lab, conference=conference, vary=vary)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
