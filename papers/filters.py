@@ -9,7 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from papers import recommend, search
+from papers import recommend, search, versions
 from papers.forms import at_most
 from papers.models import Assignment, Conference, Lab, Note, Paper, Presentation, ReadingStatus, Session, User
 
@@ -37,6 +37,24 @@ def _few_enough_words(value: str) -> None:
         raise forms.ValidationError(
             f"A search can have at most {SEARCH_MAX_WORDS} words; this one has {count}.", code="max_words"
         )
+
+
+def _sessions(conference: Conference) -> QuerySet[Session]:
+    """The sessions that present papers: the choices of the session filter."""
+    return Session.objects.filter(conference=conference, presentations__isnull=False).distinct()
+
+
+def _day_and_area_choices(conference: Conference) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The choices of the day and area filters: the programme's alone (cached by its version)."""
+    days = sorted({day for day in _sessions(conference).values_list("day", flat=True) if day is not None})
+    areas = (
+        Paper.objects.filter(conference=conference)
+        .exclude(primary_area="")
+        .order_by("primary_area")
+        .values_list("primary_area", flat=True)
+        .distinct()
+    )
+    return [(day.isoformat(), day.strftime("%a %-d %b")) for day in days], [(area, area) for area in areas]
 
 
 class PaperFilter(django_filters.FilterSet):
@@ -83,19 +101,13 @@ class PaperFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, lab: Lab, user: User, conference: Conference, **kwargs):
         self.lab, self.user, self.conference = lab, user, conference
         super().__init__(data, *args, **kwargs)
-        sessions = Session.objects.filter(conference=conference, presentations__isnull=False).distinct()
-        self.filters["session"].queryset = sessions
-        days = sorted({day for day in sessions.values_list("day", flat=True) if day is not None})
-        self.filters["day"].extra["choices"] = [(day.isoformat(), day.strftime("%a %-d %b")) for day in days]
-        areas = (
-            Paper.objects.filter(conference=conference)
-            .exclude(primary_area="")
-            .order_by("primary_area")
-            .values_list("primary_area", flat=True)
-            .distinct()
+        self.filters["session"].queryset = _sessions(conference)
+        days, areas = versions.cached(
+            "filter-choices", lambda: _day_and_area_choices(conference), lab=None, conference=conference
         )
-        self.filters["area"].extra["choices"] = [(area, area) for area in areas]
-        self.has_areas = bool(self.filters["area"].extra["choices"])
+        self.filters["day"].extra["choices"] = days
+        self.filters["area"].extra["choices"] = areas
+        self.has_areas = bool(areas)
         self.has_days = bool(days)
 
     @property

@@ -58,15 +58,15 @@ def everything_changed() -> None:
     Conference.objects.update(programme_version=F("programme_version") + 1)
 
 
-def cache_key(part: str, *, lab: Lab, conference: Conference, vary: Iterable[Any] = ()) -> str:
+def cache_key(part: str, *, lab: Lab | None, conference: Conference, vary: Iterable[Any] = ()) -> str:
     """
-    The key of one cached part of a lab's page on a conference: the part's name, the lab's and the
-    conference's versions as read with them, and what else the part depends on (the member, the query, …).
+    The key of one cached part of a page on a conference: the part's name, the lab's (None: a part that
+    shows the programme alone) and the conference's versions as read with them, and what else the part
+    depends on (the member, the query, …).
     """
     detail = hashlib.sha256(repr(tuple(vary)).encode()).hexdigest()[:32] if vary else "-"
-    return (
-        f"{part}:lab{lab.pk}.{lab.activity_version}:conference{conference.pk}.{conference.programme_version}:{detail}"
-    )
+    of_lab = f"lab{lab.pk}.{lab.activity_version}" if lab is not None else "programme"
+    return f"{part}:{of_lab}:conference{conference.pk}.{conference.programme_version}:{detail}"
 
 
 # How long an entry may stay unread before the cache may drop it: a key is never stale, so this only bounds
@@ -76,7 +76,9 @@ TIMEOUT = 60 * 60
 T = TypeVar("T")
 
 
-def cached(part: str, compute: Callable[[], T], *, lab: Lab, conference: Conference, vary: Iterable[Any] = ()) -> T:
+def cached(
+    part: str, compute: Callable[[], T], *, lab: Lab | None, conference: Conference, vary: Iterable[Any] = ()
+) -> T:
     """compute() once per key (see cache_key); later calls with the same versions get the stored value."""
     key = cache_key(part, lab=lab, conference=conference, vary=vary)
     value = cache.get(key)

@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from papers import services
+from papers import services, versions
 from papers.access import get_conference_for_member, get_paper_for_member
 from papers.filters import PaperFilter, active_filters
 from papers.forms import StarForm, StateForm, first_error
@@ -19,30 +22,58 @@ PAPERS_PER_PAGE = 50
 @login_required
 @vary_on_headers("HX-Request")
 def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
+    """
+    The conference's papers as this member sees them, filtered and sorted by the query string. Its two parts
+    are cached (papers.versions): the filters by the programme's version, the results by the lab's and the
+    programme's, for this member and query (and CSRF secret: the rows' forms carry a token for it).
+    """
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
     papers = Paper.objects.for_conference(conference)
-    filters = PaperFilter(request.GET or None, queryset=papers, lab=lab, user=request.user, conference=conference)
-    papers = filters.qs.for_rows().with_presentations().with_lab_signals(lab=lab, user=request.user)
+    # Built only when a part is not cached (building it costs a millisecond).
+    filters = SimpleLazyObject(
+        lambda: PaperFilter(request.GET or None, queryset=papers, lab=lab, user=request.user, conference=conference)
+    )
+    context = {"lab": lab, "conference": conference, "filters": filters, "next_url": request.get_full_path()}
+    get_token(request)  # the CSRF secret exists before it is part of a key
+    results = versions.cached(
+        "paper-list-results",
+        lambda: _render_results(request, context),
+        lab=lab,
+        conference=conference,
+        vary=(request.user.pk, request.META["CSRF_COOKIE"], context["next_url"]),
+    )
+    # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
+    if request.htmx and not request.htmx.history_restore_request:
+        return HttpResponse(results)
+    filters_html = versions.cached(
+        "paper-list-filters",
+        lambda: render_to_string(
+            "papers/paper_list_filters.html", {**context, "active_filters": active_filters(filters)}, request
+        ),
+        lab=None,
+        conference=conference,
+        vary=(lab.slug, context["next_url"]),
+    )
+    return render(request, "papers/paper_list.html", {**context, "filters_html": filters_html, "results_html": results})
+
+
+def _render_results(request: HttpRequest, context: dict) -> str:
+    filters, conference = context["filters"], context["conference"]
+    papers = filters.qs.for_rows().with_presentations().with_lab_signals(lab=context["lab"], user=request.user)
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     chips = active_filters(filters)
-    # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "papers/paper_list.html#results" if partial else "papers/paper_list.html"
-    return render(
-        request,
-        template,
+    return render_to_string(
+        "papers/paper_list_results.html",
         {
-            "lab": lab,
-            "conference": conference,
-            "filters": filters,
+            **context,
             "active_filters": chips,
             "page": page,
             # Unfiltered, the page's count is the total: one COUNT instead of two.
             "total": page.paginator.count if not chips else conference.papers.count(),
             "query_string": _without_page(request),
-            "next_url": request.get_full_path(),
         },
+        request,
     )
 
 

@@ -345,6 +345,44 @@ def test_query_count_is_fixed(member_client, member, lab, conference, django_ass
         member_client.get(url(lab, conference), {"sort": "stars", "q": "paper", "state": "read"})
 
 
+# A second look with nothing changed: session, user, membership+lab, conference; the filters and the results
+# come from the cache (papers.versions).
+CACHED_LIST_QUERIES = 4
+
+
+@pytest.mark.parametrize(("papers", "members"), [(1, 1), (50, 10)])
+def test_a_second_look_comes_from_the_cache(
+    member_client, member, lab, conference, django_assert_num_queries, papers, members
+):
+    populate(conference, lab, member, papers, members)
+    params = {"sort": "stars", "q": "paper", "state": "read"}
+    first = member_client.get(url(lab, conference), params).content.decode()
+    with django_assert_num_queries(CACHED_LIST_QUERIES):
+        again = member_client.get(url(lab, conference), params).content.decode()
+    assert again.count('class="paper-row"') == papers
+    # The same rows and counts (only the page's own CSRF token differs).
+    strip = re.compile(r"[A-Za-z0-9]{64}")
+    assert strip.sub("", again) == strip.sub("", first)
+
+
+def test_the_cached_list_shows_a_change_at_once(member_client, client, owner, member, lab, conference):
+    paper = PaperFactory(conference=conference, title="Cached Paper")
+    assert "★ 1" not in member_client.get(url(lab, conference)).content.decode()
+    ReadingStatus.objects.create(user=owner, paper=paper, starred=True)  # another member, another request
+    assert "★ 1" in member_client.get(url(lab, conference)).content.decode()
+    paper.title = "Renamed Paper"
+    paper.save()
+    assert "Renamed Paper" in member_client.get(url(lab, conference)).content.decode()
+
+
+def test_members_do_not_share_a_cached_list(member_client, client, owner, member, lab, conference):
+    paper = PaperFactory(conference=conference)
+    ReadingStatus.objects.create(user=member, paper=paper, starred=True)
+    assert 'aria-pressed="true" title="Starred' in member_client.get(url(lab, conference)).content.decode()
+    client.force_login(owner)
+    assert 'aria-pressed="true" title="Starred' not in client.get(url(lab, conference)).content.decode()
+
+
 @pytest.mark.parametrize("papers", [1, 50])
 def test_htmx_query_count_is_fixed(member_client, member, lab, conference, django_assert_num_queries, papers):
     populate(conference, lab, member, papers, 2)
