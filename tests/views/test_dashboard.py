@@ -411,3 +411,36 @@ def test_query_count_is_fixed(member_client, member, lab, conference, django_ass
         html = page(member_client, lab, conference)
     assert html.count('<li class="dash-member') == members
     assert html.count('<tr id="matrix-') == min(papers, 30)
+
+
+# A second look with nothing changed: session, user, membership+lab, conference, the upcoming meetings (they
+# depend on the time); the figures come from the cache (papers.versions).
+CACHED_DASHBOARD_QUERIES = 5
+
+
+@pytest.mark.parametrize(("papers", "members"), [(2, 1), (40, 20)])
+def test_a_second_look_comes_from_the_cache(
+    member_client, member, lab, conference, django_assert_num_queries, papers, members
+):
+    populate(conference, lab, member, papers=papers, members=members)
+    first = page(member_client, lab, conference)
+    with django_assert_num_queries(CACHED_DASHBOARD_QUERIES):
+        again = page(member_client, lab, conference)
+    token = re.compile(r"[A-Za-z0-9]{64}")
+    assert token.sub("", again) == token.sub("", first)
+
+
+def test_members_share_the_figures_but_each_sees_their_own_row(client, member_client, owner, member, lab, conference):
+    populate(conference, lab, member, papers=3, members=2)
+    assert page(member_client, lab, conference).count("(you)") == 1
+    client.force_login(owner)
+    html = page(client, lab, conference)
+    you = re.search(r'<li class="dash-member[^"]*" id="member-(\d+)">(?:(?!</li>).)*\(you\)', html, re.S)
+    assert you is not None and int(you.group(1)) == owner.pk
+
+
+def test_a_triage_shows_on_the_cached_dashboard_at_once(member_client, member, lab, conference):
+    paper = PaperFactory(conference=conference, title="Fresh Paper")
+    assert "Fresh Paper" not in page(member_client, lab, conference)
+    ReadingStatus.objects.create(user=member, paper=paper, state="read", starred=True)
+    assert "Fresh Paper" in page(member_client, lab, conference)
