@@ -1,7 +1,7 @@
 """The lab's dashboard for a conference: the funnel, each member's progress, the most wanted papers, activity."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -25,23 +25,28 @@ def dashboard(request: HttpRequest, lab_slug: str, conference_slug: str) -> Http
     version of the lab and the programme (papers.versions), then shared by the members who look.
     """
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
-    events = versions.cached(
-        "dashboard-activity",
-        lambda: reads.recent_activity(lab=lab, conference=conference),
-        lab=lab,
-        conference=conference,
-    )
-    activity = Paginator(events, ACTIVITY_PER_PAGE).get_page(request.GET.get("activity_page"))
-    context = {"lab": lab, "conference": conference, "activity": activity, "activity_limit": reads.ACTIVITY_LIMIT}
+    context = {"lab": lab, "conference": conference, "activity_limit": reads.ACTIVITY_LIMIT}
+
+    def activity() -> Page:
+        events = versions.cached(
+            "dashboard-activity",
+            lambda: reads.recent_activity(lab=lab, conference=conference),
+            lab=lab,
+            conference=conference,
+        )
+        return Paginator(events, ACTIVITY_PER_PAGE).get_page(request.GET.get("activity_page"))
+
     # htmx pages through the activity alone; a history restore (back button) needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "papers/dashboard_activity.html", context)
+        return render(request, "papers/dashboard_activity.html", {**context, "activity": activity()})
 
     def figures_html() -> str:
         figures = versions.cached(
             "dashboard-figures", lambda: _figures(lab, conference), lab=lab, conference=conference
         )
-        return render_to_string("papers/dashboard_figures.html", {**context, **figures}, request)
+        return render_to_string(
+            "papers/dashboard_figures.html", {**context, **figures, "activity": activity()}, request
+        )
 
     # Drawn once per member (it says which row is theirs), from the figures computed once for the lab.
     html = versions.cached(
@@ -49,7 +54,7 @@ def dashboard(request: HttpRequest, lab_slug: str, conference_slug: str) -> Http
         figures_html,
         lab=lab,
         conference=conference,
-        vary=(request.user.pk, activity.number),
+        vary=(request.user.pk, request.GET.get("activity_page", "")),
     )
     return render(request, "papers/dashboard.html", {**context, "figures_html": html})
 
