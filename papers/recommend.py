@@ -78,6 +78,7 @@ def why(paper: Paper, *, user: User, limit: int = 2) -> list[Paper]:
     mine = ReadingStatus.objects.filter(user=user).filter(_positive()).values("paper")
     return list(
         Paper.objects.filter(pk__in=mine)
+        .select_related("conference")
         .exclude(pk=paper.pk)
         .annotate(similarity=Coalesce(Subquery(forward), ZERO) + Coalesce(Subquery(backward), ZERO))
         .filter(similarity__gt=0)

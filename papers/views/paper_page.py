@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from papers import recommend
+from papers import recommend, versions
 from papers.access import get_lab_for_member
 from papers.forms import NoteForm
 from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
@@ -123,10 +123,16 @@ def render_paper_page(
     part = PARTS.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
     template = f"{TEMPLATE}#{part}" if part else TEMPLATE
     if part is None:  # the whole page: "more like this", and why it is suggested to me
-        context["similar"] = list(
-            recommend.similar_papers(paper, limit=SIMILAR_SHOWN).with_lab_signals(lab=lab, user=request.user)
+        context["similar"], context["like_mine"] = versions.cached(
+            "paper-similar",
+            lambda: (
+                list(recommend.similar_papers(paper, limit=SIMILAR_SHOWN).with_lab_signals(lab=lab, user=request.user)),
+                recommend.why(paper, user=request.user),
+            ),
+            lab=lab,
+            conference=paper.conference,
+            vary=(request.user.pk, paper.pk),
         )
-        context["like_mine"] = recommend.why(paper, user=request.user)
     return render(request, template, context, status=status)
 
 

@@ -356,11 +356,29 @@ def test_similar_papers_show_with_signals_and_why_in_a_fixed_number_of_queries(
     rows += [PaperNeighbor(paper=paper, neighbor=o, score=0.5 - n / 100, rank=n + 2) for n, o in enumerate(others)]
     PaperNeighbor.objects.bulk_create(rows)
 
-    # ... as above, then the similar papers, their lab statuses, their visible notes, and why
-    with django_assert_num_queries(13):
+    # ... as above, then the similar papers, their lab statuses, their visible notes, and why (with its papers'
+    # conference)
+    with django_assert_num_queries(12):
         html = member_client.get(url(lab, paper)).content.decode()
+    # A second look with nothing changed takes the similar papers and why from the cache (papers.versions).
+    with django_assert_num_queries(8):
+        assert member_client.get(url(lab, paper)).content.decode().count("similar__item") == html.count("similar__item")
 
     assert '<h2 id="similar-title">Similar papers</h2>' in html
     assert "Registers for Convolutional Networks</a>, which you kept." in html
     assert html.index("Registers for Convolutional Networks") < html.index("Neighbour 0")
     assert '<span class="similar__mine" title="You starred it">★ you</span>' in html
+
+
+def test_similar_papers_follow_my_stars_at_once(member_client, member, lab, conference):
+    """The page's "more like this" and "like what you kept" are cached (papers.versions): never stale."""
+    from papers.models import PaperNeighbor, ReadingStatus
+
+    paper = PaperFactory(conference=conference, title="Seen Paper")
+    other = PaperFactory(conference=conference, title="Starred Neighbour")
+    PaperNeighbor.objects.create(paper=paper, neighbor=other, score=0.9, rank=1)
+    url = reverse("paper_detail", args=[lab.slug, conference.slug, paper.forum_id])
+    assert "which you kept" not in member_client.get(url).content.decode()
+    ReadingStatus.objects.create(user=member, paper=other, starred=True)
+    html = member_client.get(url).content.decode()
+    assert re.search(r"Like <a [^>]*>Starred Neighbour</a>, which you kept\.", html)
