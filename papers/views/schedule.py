@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from papers import services
+from papers import services, versions
 from papers.access import get_lab_for_member
 from papers.forms import ClashChoiceForm, EventForm, ScheduleFilterForm
 from papers.latex import latex_to_text
@@ -58,13 +58,20 @@ def _render_schedule(
     filters = ScheduleFilterForm(request.GET)
     # A bad value (an unknown kind) is ignored, not an error page: the rest of the filters still apply.
     wanted = filters.cleaned_data if filters.is_valid() else {"mine": False, "lab": False, "kind": ""}
-    schedule = build_schedule(
-        conference=conference,
+    # The same for this member and filters until the lab or the programme changes (papers.versions).
+    schedule = versions.cached(
+        "schedule",
+        lambda: build_schedule(
+            conference=conference,
+            lab=lab,
+            user=request.user,
+            mine=wanted["mine"],
+            lab_stars=wanted["lab"],
+            kind=wanted["kind"],
+        ),
         lab=lab,
-        user=request.user,
-        mine=wanted["mine"],
-        lab_stars=wanted["lab"],
-        kind=wanted["kind"],
+        conference=conference,
+        vary=(request.user.pk, wanted["mine"], wanted["lab"], wanted["kind"]),
     )
     kind_query = urlencode({"kind": wanted["kind"]}) if wanted["kind"] else ""
     views = [

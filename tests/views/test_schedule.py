@@ -517,3 +517,14 @@ def test_query_count_is_fixed(
     with django_assert_num_queries(SCHEDULE_QUERIES):
         response = member_client.get(url(lab, conference), query)
     assert html_of(response).count('id="slot-') == papers
+    # A second look with nothing changed: session, user, membership+lab, conference; the rest is cached
+    # (papers.versions).
+    with django_assert_num_queries(4):
+        assert html_of(member_client.get(url(lab, conference), query)).count('id="slot-') == papers
+
+
+def test_the_cached_schedule_shows_a_new_lab_event_at_once(member_client, member, lab, conference):
+    populate(conference, lab, member, sessions=1, papers=1, members=1)
+    assert "Poster walk" not in html_of(member_client.get(url(lab, conference)))
+    Session.objects.create(conference=conference, lab=lab, title="Poster walk", day=dt.date(2024, 5, 8))
+    assert "Poster walk" in html_of(member_client.get(url(lab, conference)))
