@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from papers import services
+from papers import services, versions
 from papers.access import get_conference_for_member
 from papers.filters import STATE_CHOICES, PaperFilter, active_filters
 from papers.forms import SUMMARY_MAX_LENGTH, NoteEditForm, TriageDecisionForm, TriageUndoForm, first_error
@@ -87,7 +87,15 @@ class Queue:
 
     @cached_property
     def rows(self) -> list[Row]:
-        return self._read(self.filters.qs)
+        # The whole scope's rows (every paper of the conference, unfiltered): read once per version of the
+        # lab and the programme for this member and these filters (papers.versions); a decision bumps it.
+        return versions.cached(
+            "inbox-rows",
+            lambda: self._read(self.filters.qs),
+            lab=self.lab,
+            conference=self.conference,
+            vary=(self.user.pk, self.state, sorted(self.params.lists())),
+        )
 
     def _read(self, scope: QuerySet) -> list[Row]:
         # filter_state on the one paper of each row: the list's rule for a state, not a copy of it.
