@@ -86,7 +86,7 @@ def test_the_page_is_served_again_once_the_database_is_back(member_client, lab, 
         assert member_client.get(dashboard_url(lab, conference)).status_code == 503
     response = member_client.get(dashboard_url(lab, conference))
     assert response.status_code == 200
-    assert response.templates[0].name == "papers/dashboard.html"
+    assert "papers/dashboard.html" in [template.name for template in response.templates]
 
 
 def test_a_star_during_an_outage_gets_a_message_htmx_does_not_swap_and_saves_nothing(member_client, member, lab, paper):
