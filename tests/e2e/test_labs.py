@@ -23,6 +23,8 @@ def star(page, live_server, paper):
     row = page.locator(f"#paper-{paper.pk}")
     row.get_by_role("button", name="Star").click()
     expect(row.get_by_role("button", name="Star")).to_have_attribute("aria-pressed", "true")
+    # The live server shares the test's in-memory SQLite: let its requests finish before the test reads.
+    page.wait_for_load_state("networkidle")
 
 
 def test_owner_invites_a_teammate_who_joins_and_both_stars_show_on_the_dashboard(
