@@ -20,7 +20,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -315,8 +315,10 @@ class Paper(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         search.fill_search_fields(self)
-        super().save(*args, **kwargs)
-        search.update_search_vectors(Paper.objects.filter(pk=self.pk))
+        # One transaction: the programme's version bump (a signal of the save) shows with the search data.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            search.update_search_vectors(Paper.objects.filter(pk=self.pk))
 
     @property
     def forum_url(self) -> str:

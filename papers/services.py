@@ -440,6 +440,8 @@ def release_account(*, user: User) -> None:
     Before an account is deleted (papers.signals): its papers of every lab's split go to the lab's other
     members, as when it leaves a lab. Its shared notes stay by themselves (Note.author's on_delete).
     """
+    # Labs they left still show their name on their notes and events, until the deletion empties it.
+    versions.lab_activity_changed(users=[user.pk], labs=versions.labs_shown_in(user))
     slices = Assignment.objects.filter(user=user).values_list("lab_id", "paper__conference_id").distinct()
     for lab_id, conference_id in list(slices):
         _share_out(Assignment.objects.filter(lab_id=lab_id, user=user, paper__conference_id=conference_id))

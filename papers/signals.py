@@ -93,3 +93,4 @@ def user_saved(sender, instance, created: bool, raw: bool = False, update_fields
     # A username shows on the lab's pages; a login (last_login alone) changes nothing shown.
     if not created and not raw and set(update_fields or ()) != {"last_login"}:
         versions.lab_activity_changed(users=[instance.pk])
+        versions.lab_activity_changed(labs=versions.labs_shown_in(instance))

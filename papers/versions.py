@@ -17,8 +17,9 @@ data under a newer one.
 
 Where the bumps come from: signal receivers for every save and delete of the models involved (papers.signals:
 the admin, the services, any script), and the writes that send no signal (QuerySet.update, bulk_create,
-bulk_update, COPY) call lab_activity_changed / programme_changed themselves; an import calls
-everything_changed.
+bulk_update, COPY) call lab_activity_changed / programme_changed themselves, once per import. (A programme
+import bumps its conference alone, not every lab: a lab's row is locked by each star of its members, and an
+import holding them all for its whole transaction would deadlock with them.)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.db import models
 from django.db.models import F, QuerySet
 
 from papers.models import Conference, Lab
@@ -45,17 +47,23 @@ def lab_activity_changed(*, labs: Iterable[int] | QuerySet = (), users: Iterable
         Lab.objects.filter(pk__in=member_of).update(activity_version=F("activity_version") + 1)
 
 
+def labs_shown_in(user) -> QuerySet:
+    """
+    The labs that show a user's name without their being a member now: the labs of the shared notes they
+    wrote and of the events they added (a former member, who renamed or deleted their account).
+    """
+    from papers.models import Note, Session
+
+    notes = Note.all_objects.filter(author=user, lab__isnull=False).values("lab_id")
+    events = Session.objects.filter(created_by=user, lab__isnull=False).values("lab_id")
+    return Lab.objects.filter(models.Q(pk__in=notes) | models.Q(pk__in=events)).values("pk")
+
+
 def programme_changed(*, conferences: Iterable[int] | QuerySet) -> None:
     """Bump the programme version of these conferences (ids, or a query of their ids)."""
     ids = conferences if isinstance(conferences, QuerySet) else set(conferences)
     if isinstance(ids, QuerySet) or ids:
         Conference.objects.filter(pk__in=ids).update(programme_version=F("programme_version") + 1)
-
-
-def everything_changed() -> None:
-    """After an import: it may touch any lab and any conference; imports are rare, so all of them."""
-    Lab.objects.update(activity_version=F("activity_version") + 1)
-    Conference.objects.update(programme_version=F("programme_version") + 1)
 
 
 def cache_key(part: str, *, lab: Lab | None, conference: Conference, vary: Iterable[Any] = ()) -> str:

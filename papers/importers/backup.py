@@ -531,7 +531,9 @@ def import_lab(
             _write_notes(lab, notes, users, paper_ids, summary, private_notes_only_of)
             _write_events(lab, events, users, conference_objs, summary)
             _write_assignments(lab, assignments, users, paper_ids, summary)
-            versions.everything_changed()
+            # The lab, its members' other labs (their statuses), and the conferences' papers it added.
+            versions.lab_activity_changed(labs=[lab.pk], users=[user.pk for user in users.values()])
+            versions.programme_changed(conferences=[conference.pk for conference in conference_objs.values()])
     except IntegrityError:
         # Everything was checked first: a clash here is a change made at the same moment; all rolled back.
         raise ImportFailed("The lab changed during the import; nothing was imported. Try again.") from None

@@ -111,7 +111,7 @@ def import_csv(data: bytes, *, conference: Conference) -> CsvSummary:
     try:
         with transaction.atomic():
             summary = _write(conference, rows)
-            versions.everything_changed()
+            versions.programme_changed(conferences=[conference.pk])
             return summary
     except IntegrityError:
         raise ImportFailed("Another import of this conference ran at the same time; run this one again.") from None

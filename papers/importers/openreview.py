@@ -138,7 +138,7 @@ def import_openreview(
             conference, created = _conference(venue_id, conference_slug, conference_name)
             summary = OpenReviewSummary(conference=conference, conference_created=created)
             _upsert_papers(conference, papers, summary, progress)
-            versions.everything_changed()
+            versions.programme_changed(conferences=[conference.pk])
     except IntegrityError:
         # Everything was checked first, so a clash here is another import of the same papers that
         # committed in the meantime; this one rolled back whole.

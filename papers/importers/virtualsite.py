@@ -211,7 +211,7 @@ def import_schedule(
                 conference.save(update_fields=["timezone"])
                 summary.timezone_changed = (previous, zone_name)
             _write(conference, plans, summary, tz)
-            versions.everything_changed()
+            versions.programme_changed(conferences=[conference.pk])
     except BaseException:
         conference.timezone = previous  # the database kept the old one
         raise
