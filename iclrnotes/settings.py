@@ -150,9 +150,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Cached parts of pages (papers.versions): each worker keeps its own, and no worker can serve a stale one
 # (a key holds the lab's and the conference's version counters, read from the database). The bound keeps a
 # worker's memory in check: a list's results are some 130 KB.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 300}}
-}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 300}}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -329,7 +329,11 @@ def triage_undo(request: HttpRequest, lab_slug: str, conference_slug: str) -> Ht
         if paper is None:
             notice = "Nothing to undo: that paper is no longer in the programme."
         else:
+            # As for a decision: the rows as they were (cached under the versions this request read), then
+            # the undone paper's row again.
+            queue.rows  # noqa: B018
             services.triage_undo(user=request.user, paper=paper, record=record)
             at = paper.forum_id
             notice = f"Undone: {_title(paper)} is back as it was."
+            return _after_post(request, lab, conference, queue, at=at, notice=notice, changed=paper)
     return _after_post(request, lab, conference, queue, at=at, notice=notice)

@@ -909,10 +909,11 @@ def test_htmx_decision_query_count_does_not_grow(
     assert status_rows(member) == [(first.title, "shortlisted", False)]
 
 
-# session, user, membership+lab, conference, the paper; the service (savepoint, delete, the labs' version
-# bump, release); the rows (the filter's days and areas are cached since the decision: the programme did not
-# change); the card (paper, presentations, lab statuses, notes); the session saved (savepoint, update, release)
-UNDO_QUERIES = 18
+# session, user, membership+lab, conference, the paper; the rows before the undo (the filter's days and areas
+# are cached since the decision: the programme did not change); the service (savepoint, delete, the labs'
+# version bump, release); the undone paper's row again; the card (paper, presentations, lab statuses, notes);
+# the session saved (savepoint, update, release)
+UNDO_QUERIES = 19
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
@@ -927,6 +928,17 @@ def test_htmx_undo_query_count_does_not_grow(
     assert response.context["paper"] == first
     assert response.context["queue_size"] == papers_count
     assert status_rows(member) == []
+
+
+def test_an_undo_after_a_reload_puts_the_paper_back_in_the_queue(member_client, member, lab, conference):
+    """The rows cached by a reload between the decision and its undo are not the rows after the undo."""
+    first = _busy_conference(conference, lab, member, papers_count=3, members_count=1)
+    member_client.post(decide(lab, conference), {"paper": first.forum_id, "action": "skip"}, headers=HTMX)
+    assert member_client.get(inbox(lab, conference), headers=HTMX).context["triaged"] == 1
+    fields = undo_fields(member_client, lab, conference, first.forum_id)
+    response = member_client.post(undo(lab, conference), fields, headers=HTMX)
+    assert response.context["paper"] == first
+    assert (response.context["queue_size"], response.context["triaged"]) == (3, 0)
 
 
 def test_a_decision_without_javascript_reads_the_queue_once_and_a_star_not_at_all(
