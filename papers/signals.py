@@ -1,5 +1,7 @@
+import copy
+
 from django.conf import settings
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from papers import services, versions
@@ -94,3 +96,41 @@ def user_saved(sender, instance, created: bool, raw: bool = False, update_fields
     if not created and not raw and set(update_fields or ()) != {"last_login"}:
         versions.lab_activity_changed(users=[instance.pk])
         versions.lab_activity_changed(labs=versions.labs_shown_in(instance))
+
+
+# The fields that say on whose pages a row shows. A row moved elsewhere (in the admin: a paper to another
+# conference, a note to another lab, …) leaves its old place stale too: bump that place as well.
+_OWNERS = {
+    ReadingStatus: ("user_id",),
+    Note: ("lab_id", "author_id"),
+    Membership: ("lab_id",),
+    Assignment: ("lab_id",),
+    Nomination: ("lab_id",),
+    Vote: ("lab_id",),
+    Meeting: ("lab_id",),
+    MeetingPaper: ("meeting_id",),
+    Session: ("lab_id", "conference_id"),
+    Paper: ("conference_id",),
+    Presentation: ("paper_id",),
+}
+
+
+def _moved(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
+    fields = _OWNERS[sender]
+    if raw or instance._state.adding:
+        return
+    if update_fields is not None and not {*fields, *(field.removesuffix("_id") for field in fields)} & set(
+        update_fields
+    ):
+        return  # e.g. a meeting's held_at: its place cannot have changed
+    before = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
+    if before is None or all(before[field] == getattr(instance, field) for field in fields):
+        return
+    old = copy.copy(instance)
+    for field, value in before.items():
+        setattr(old, field, value)
+    (_programme if sender in (Paper, Presentation) else _lab_activity)(sender, old)
+
+
+for _model in _OWNERS:
+    pre_save.connect(_moved, sender=_model, dispatch_uid=f"versions_{_model.__name__}_moved")

@@ -773,3 +773,30 @@ def test_the_dashboard_shows_a_colleagues_new_status(member_client, lab, owner, 
 
     html = member_client.get(dashboard_url).content.decode()
     assert member_row(html, owner) == "olivia Owner Triaged 1 100% Shortlisted 1 Starred 0 Read 1"
+
+
+def test_a_note_moved_to_another_lab_bumps_the_lab_it_left(world):
+    """In the admin a shared note can change lab: both labs showed or show it (olivia's note: not via max)."""
+    from papers.models import Lab
+
+    note = NoteFactory(paper=world.paper, author=world.olivia, lab=world.lab)
+    labs = lab_versions()
+    note.lab = Lab.objects.get(name="Elsewhere")
+    note.save()
+    assert {VISION, "Elsewhere"} <= grown(labs, lab_versions())
+
+
+def test_a_paper_moved_to_another_conference_bumps_the_conference_it_left(world):
+    conferences = conference_versions()
+    world.paper2.conference = world.other_conference
+    world.paper2.save()
+    assert grown(conferences, conference_versions()) == {"iclr-2024", "neurips-2023"}
+
+
+def test_a_save_that_moves_nothing_reads_no_old_row(world, django_assert_num_queries):
+    """A save naming its fields, none of them its place, does not look up where the row was."""
+    note = NoteFactory(paper=world.paper, author=world.max, lab=world.lab)
+    with django_assert_num_queries(3):  # the update; the bumps of the note's lab and of its author's labs
+        note.save(update_fields=["body", "body_html"])
+    with django_assert_num_queries(4):  # a whole save: where the note was, then as above
+        note.save()
