@@ -94,7 +94,11 @@ RAW_MARKUP = [
 ]
 SCRIPT_URL = re.compile(r"(?:javascript|vbscript):|data:text/html", re.IGNORECASE)
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "srcdoc", "poster", "background"}
-TEMPLATE_OUTPUT = ["sql_queries", "'csrf_token'", "&#x27;csrf_token&#x27;", "49"]
+# What an evaluated payload prints: the debug tag's context, or 7*7 standing alone (not the minute of a time
+# shown on the page, "10:49", nor a part of a longer number).
+TEMPLATE_OUTPUT = [
+    re.compile(re.escape(text)) for text in ("sql_queries", "'csrf_token'", "&#x27;csrf_token&#x27;")
+] + [re.compile(r"(?<![\d:])49(?!\d)")]
 
 START = dt.datetime(2024, 5, 7, 8, 45, tzinfo=UTC)  # a Tuesday of ICLR 2024 (Vienna: 10:45)
 HOUR = dt.timedelta(hours=1)
@@ -181,7 +185,7 @@ def assert_not_evaluated(html: str, payload: str) -> None:
     if payload in ("{{ 7*7 }}", "{% debug %}"):
         page = Markup()
         page.feed(html)
-        assert [out for out in TEMPLATE_OUTPUT if out in page.text] == []
+        assert [out.pattern for out in TEMPLATE_OUTPUT if out.search(page.text)] == []
 
 
 def content_of(response, status: int = 200) -> str:
