@@ -3,6 +3,7 @@ Helpers of the load benchmark (bench/load.sh): the data and credentials before a
 
     .venv/bin/python bench/load.py prepare ENV_FILE        # the 20-member lab, a member's session, a CSRF token
     .venv/bin/python bench/load.py copy-similar SOURCE_URL  # the similar-paper rows of another database
+    .venv/bin/python bench/load.py cache-effect RUN_FOLDER   # server time of each page, after a change and not
     .venv/bin/python bench/load.py report RUN_DIR [OUT]     # the tables, and bench/results.json (or OUT)
 
 `prepare` uses the database in DATABASE_URL, with ICLR 2024 imported beforehand (it imports it when
@@ -13,6 +14,11 @@ Run again (after bench/scale.py, say), it keeps the lab and writes a new session
 `copy-similar` copies the PaperNeighbor rows of the PostgreSQL database SOURCE_URL into the database in
 DATABASE_URL (the same conferences imported with --no-similar), matching papers by conference and forum id:
 the SQLite run gets the same similar papers without computing them a second time.
+
+`cache-effect` times each page in-process (Django's test client, the run's member and database) twice, a
+number of times: first after a change in the lab (its version bumped, as any member's star does), which
+computes the page's cached parts anew, then with nothing changed (what wrk measures: it asks the same page
+again and again). It writes `cache.txt` (COLD_<key>=ms, WARM_<key>=ms, medians) to RUN_FOLDER.
 
 `report` reads what load.sh left in RUN_DIR:
 - `meta.txt`: shell assignments: CORES, WORKERS, CONNECTIONS, THREADS, DURATION, WARMUP, SCALE_FACTOR,
@@ -113,6 +119,57 @@ def prepare(env_file: Path) -> None:
         f"{values['LAB_STATUSES']:,} statuses, {values['LAB_STARS']:,} stars, {values['LAB_NOTES']:,} notes; "
         f"member {user.username}, paper {paper.forum_id}"
     )
+
+
+CACHE_EFFECT_ROUNDS = 15
+
+
+def cache_effect(run_folder: Path) -> None:
+    _setup_django()
+    from statistics import median
+    from time import perf_counter
+
+    from django.conf import settings
+    from django.test import Client
+
+    from papers import versions
+    from papers.models import Lab
+
+    env = read_env(run_folder / "env.txt")
+    lab = Lab.objects.get(slug=env["LAB"])
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies[settings.SESSION_COOKIE_NAME] = env["SESSION"]
+    client.cookies[settings.CSRF_COOKIE_NAME] = env["CSRF_SECRET"]
+    conference = f"/labs/{lab.slug}/iclr-2024"
+    pages = {
+        "list": (f"{conference}/papers/", {}),
+        "list_filter": (f"{conference}/papers/?tier=spotlight", {}),
+        "list_search": (f"{conference}/papers/?q=diffusion+models", {}),
+        "paper": (f"{conference}/papers/{env['PAPER']}/", {}),
+        "inbox": (f"{conference}/triage/", {"HTTP_HX_REQUEST": "true"}),
+        "dashboard": (f"{conference}/", {}),
+        "schedule": (f"{conference}/schedule/", {}),
+    }
+
+    def took(path: str, headers: dict) -> float:
+        started = perf_counter()
+        response = client.get(path, **headers)
+        elapsed = (perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+        return elapsed
+
+    lines = []
+    for key, (path, headers) in pages.items():
+        took(path, headers)  # the worker's first request (imports, template loading) is not what we measure
+        cold, warm = [], []
+        for _ in range(CACHE_EFFECT_ROUNDS):
+            versions.lab_activity_changed(labs=[lab.pk])  # a member's change somewhere in the lab
+            cold.append(took(path, headers))
+            warm.append(took(path, headers))
+        lines += [f"COLD_{key}={median(cold):.1f}\n", f"WARM_{key}={median(warm):.1f}\n"]
+        print(f"  {key:<12} after a change {median(cold):6.1f} ms   nothing changed {median(warm):6.1f} ms")
+    (run_folder / "cache.txt").write_text("".join(lines))
 
 
 def copy_similar(source_url: str) -> None:
@@ -250,6 +307,7 @@ def run_result(run_dir: Path) -> dict | None:
     if not run_dir.is_dir():
         return None
     meta = read_env(run_dir / "meta.txt") | read_env(run_dir / "env.txt")
+    cache = read_env(run_dir / "cache.txt") if (run_dir / "cache.txt").exists() else {}
     results = {key: parse_wrk(run_dir / f"{key}.wrk") for key, _, _ in ENDPOINTS}
     base = (results.get("healthz") or {}).get("rps") or 0.0
     rows = []
@@ -258,6 +316,9 @@ def run_result(run_dir: Path) -> dict | None:
         row = {"key": key, "endpoint": label, "budget": budget, "url": meta.get(f"URL_{key}", "")}
         if f"SIZE_{key}" in meta:
             row["bytes"] = int(meta[f"SIZE_{key}"])
+        if f"COLD_{key}" in cache:  # in-process server time: after a change in the lab / nothing changed
+            row["server_ms_after_change"] = float(cache[f"COLD_{key}"])
+            row["server_ms_unchanged"] = float(cache[f"WARM_{key}"])
         if result is None or "error" in result:
             row["error"] = "not run" if result is None else result["error"]
             row["pass"] = None if budget is None else False
@@ -328,7 +389,10 @@ def print_run(engine: str, scale: int, run: dict, meta: dict) -> None:
         f"({_count(data.get('lab_statuses'))} statuses, {_count(data.get('lab_stars'))} stars, "
         f"{_count(data.get('lab_notes'))} notes)"
     )
+    timed = any("server_ms_after_change" in row for row in run["endpoints"])
     header = f"{'endpoint':<32} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7} {'budget':>7}  ok"
+    if timed:
+        header += f"    {'server ms: changed / not':>24}"
     print(header)
     print("-" * len(header))
     for row in run["endpoints"]:
@@ -340,9 +404,14 @@ def print_run(engine: str, scale: int, run: dict, meta: dict) -> None:
         errors = ""
         if row["non_2xx_3xx"] or row["socket_errors"]:
             errors = f"  ({row['non_2xx_3xx']} non-2xx/3xx, {row['socket_errors']} socket errors)"
+        mark = _mark(row["pass"])
+        if timed:
+            mark = f"{mark:<4}"
+            if "server_ms_after_change" in row:
+                mark += f"  {row['server_ms_after_change']:>14.1f} / {row['server_ms_unchanged']:<7.1f}"
         print(
             f"{row['endpoint']:<32} {row['rps']:8.1f} {row['p50_ms']:8.2f} {row['p95_ms']:8.2f} "
-            f"{ratio:>7} {budget:>7}  {_mark(row['pass'])}{errors}"
+            f"{ratio:>7} {budget:>7}  {mark}{errors}".rstrip()
         )
     rss = run["worker_rss_mb"]
     if rss:
@@ -355,6 +424,11 @@ def print_run(engine: str, scale: int, run: dict, meta: dict) -> None:
         )
     else:
         print("workers' RSS: not measured  FAIL")
+    if timed:
+        print(
+            "server ms (in-process, median): the page's first look after a change in the lab (its cached parts "
+            "made anew) / a look with nothing changed (what wrk's repeated requests get)."
+        )
 
 
 def print_growth(engine: str, factor: int, rows: list[dict]) -> None:
@@ -483,7 +557,7 @@ def report(run_dir: Path, out: Path) -> dict:
 
 
 def main() -> None:
-    commands = {"prepare": 1, "copy-similar": 1, "report": 2}
+    commands = {"prepare": 1, "copy-similar": 1, "cache-effect": 1, "report": 2}
     if len(sys.argv) < 3 or sys.argv[1] not in commands or len(sys.argv) > 2 + commands[sys.argv[1]]:
         sys.exit(__doc__)
     command, target = sys.argv[1], sys.argv[2]
@@ -491,6 +565,8 @@ def main() -> None:
         prepare(Path(target))
     elif command == "copy-similar":
         copy_similar(target)
+    elif command == "cache-effect":
+        cache_effect(Path(target))
     else:
         out = Path(sys.argv[3]) if len(sys.argv) > 3 else ROOT / "bench" / "results.json"
         report(Path(target), out)

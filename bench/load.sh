@@ -228,6 +228,9 @@ load_run() {  # load_run ENGINE SCALE: gunicorn on the engine's database, every 
   done
   ps --ppid "$gunicorn_pid" -o pid=,rss= | sed "s/^ */$(( $(date +%s) - t0 )) /" >>"$dir/rss.txt"
   stop_server
+  # What wrk cannot show (it asks the same page again and again): each page's time after a change in the lab.
+  echo "   server time in-process, after a change in the lab / nothing changed:"
+  $PY bench/load.py cache-effect "$dir"
   if grep -qiE 'error|exception|traceback' "$dir/gunicorn.log"; then
     echo "gunicorn log (tail):"; tail -20 "$dir/gunicorn.log"
   fi

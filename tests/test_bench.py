@@ -386,3 +386,29 @@ def test_scale_refuses_a_conference_that_has_copies_already(tiny):
     with pytest.raises(scale.AlreadyScaled, match=r"^tiny-2024 already has copies of its papers"):
         scale.scale([tiny["conference"]], factor=2)
     assert Paper.objects.filter(conference=tiny["conference"]).count() == 6
+
+
+def test_report_shows_each_pages_server_time_after_a_change_and_not(run_dir, tmp_path):
+    (run_dir / "sqlite-1x" / "cache.txt").write_text(
+        "COLD_list=34.0\nWARM_list=6.5\nCOLD_dashboard=100.9\nWARM_dashboard=9.4\n"
+    )
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "load.py"), "report", str(run_dir), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = sections(done.stdout)[
+        "sqlite, 1×: 5,478 papers (ICLR 2024: 2,739); lab of 20 (20,000 statuses, 5,955 stars, 3,000 notes)"
+    ]
+    assert table[0].endswith("ok    server ms: changed / not")
+    assert (
+        table[3]
+        == "list, default                        80.0     4.00     9.00    8.0%    ≥ 6%  PASS            34.0 / 6.5"
+    )
+    assert table[2] == "/healthz                           1000.0     4.00     9.00  100.0%       —  —"
+    assert table[-1].startswith("server ms (in-process, median): the page's first look after a change in the lab")
+    rows = {row["key"]: row for row in json.loads(out.read_text())["engines"]["sqlite"]["runs"]["1x"]["endpoints"]}
+    assert (rows["dashboard"]["server_ms_after_change"], rows["dashboard"]["server_ms_unchanged"]) == (100.9, 9.4)
+    assert "server_ms_after_change" not in rows["paper"]
