@@ -413,9 +413,9 @@ def test_query_count_is_fixed(member_client, member, lab, conference, django_ass
     assert html.count('<tr id="matrix-') == min(papers, 30)
 
 
-# A second look with nothing changed: session, user, membership+lab, conference, the upcoming meetings (they
-# depend on the time); the figures come from the cache (papers.versions).
-CACHED_DASHBOARD_QUERIES = 5
+# A second look with nothing changed: session, user, membership+lab, conference; the figures and the upcoming
+# meetings (within the minute) come from the cache (papers.versions).
+CACHED_DASHBOARD_QUERIES = 4
 
 
 @pytest.mark.parametrize(("papers", "members"), [(2, 1), (40, 20)])
@@ -444,3 +444,24 @@ def test_a_triage_shows_on_the_cached_dashboard_at_once(member_client, member, l
     assert "Fresh Paper" not in page(member_client, lab, conference)
     ReadingStatus.objects.create(user=member, paper=paper, state="read", starred=True)
     assert "Fresh Paper" in page(member_client, lab, conference)
+
+
+def test_upcoming_meetings_follow_the_lab_and_the_clock(member_client, member, lab, conference, monkeypatch):
+    """Cached by the lab's version and the minute: a new meeting shows at once, a past one leaves with time."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from papers.models import Meeting, MeetingPaper
+    from papers.templatetags import meetings_tags
+
+    paper = PaperFactory(conference=conference, title="Reading Group Paper")
+    assert "Reading Group Paper" not in page(member_client, lab, conference)
+    starts = timezone.now() + dt.timedelta(hours=2)
+    meeting = Meeting.objects.create(lab=lab, created_by=member, starts_at=starts, time_zone="UTC")
+    MeetingPaper.objects.create(meeting=meeting, paper=paper, position=0)
+    assert "Reading Group Paper" in page(member_client, lab, conference)
+    # Two days later nothing in the lab changed, but the meeting is no longer upcoming.
+    later = timezone.now() + dt.timedelta(days=2)
+    monkeypatch.setattr(meetings_tags.timezone, "now", lambda: later)
+    assert "Reading Group Paper" not in page(member_client, lab, conference)
