@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -99,6 +100,15 @@ def _render_schedule(
             "filtered": wanted["mine"] or wanted["lab"] or bool(wanted["kind"]),
             "is_owner": membership.role == Membership.Role.OWNER,
             "event_form": event_form or EventForm(conference=conference),
+            # The empty form to add an event, drawn once per programme version (its day choices).
+            "event_fields_html": None
+            if event_form
+            else versions.cached(
+                "schedule-event-fields",
+                lambda: render_to_string(f"{TEMPLATE}#event_fields", {"event_form": EventForm(conference=conference)}),
+                lab=None,
+                conference=conference,
+            ),
             "next_url": request.get_full_path(),
         },
         status=status,
