@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -16,7 +18,8 @@ from papers.access import get_lab_for_member
 from papers.forms import NoteForm
 from papers.models import Lab, Membership, Note, Paper, ReadingStatus, User
 
-TEMPLATE = "papers/paper_detail.html"
+TEMPLATE = "papers/paper_page.html"  # the page's content, and its parts for htmx
+LAYOUT = "papers/paper_detail.html"  # the content in the site's layout
 SIMILAR_SHOWN = 8
 
 # htmx refreshes one part of the page by naming it as the request's target (the partial's element id):
@@ -105,6 +108,19 @@ def notes_context(lab: Lab, paper: Paper, *, note_form: NoteForm | None = None) 
     }
 
 
+def paper_page_body(
+    request: HttpRequest, lab: Lab, paper: Paper, *, note_form: NoteForm | None = None, deleted_note: Note | None = None
+) -> str:
+    """The page's content (the paper from load_paper), without the site's layout."""
+    context = _context(lab, paper, note_form=note_form, deleted_note=deleted_note)
+    # "More like this", and why it is suggested to me.
+    context["similar"] = list(
+        recommend.similar_papers(paper, limit=SIMILAR_SHOWN).with_lab_signals(lab=lab, user=request.user)
+    )
+    context["like_mine"] = recommend.why(paper, user=request.user)
+    return render_to_string(TEMPLATE, context, request)
+
+
 def render_paper_page(
     request: HttpRequest,
     lab: Lab,
@@ -114,36 +130,58 @@ def render_paper_page(
     status: int = 200,
     deleted_note: Note | None = None,
 ) -> HttpResponse:
-    context = {
+    """The page, or the part of it that htmx asks for (the paper from load_paper)."""
+    part = _part(request)
+    if part is not None:
+        context = _context(lab, paper, note_form=note_form, deleted_note=deleted_note)
+        return render(request, f"{TEMPLATE}#{part}", context, status=status)
+    body = paper_page_body(request, lab, paper, note_form=note_form, deleted_note=deleted_note)
+    return _in_layout(request, lab, paper, body, status=status)
+
+
+def _context(lab: Lab, paper: Paper, *, note_form: NoteForm | None, deleted_note: Note | None) -> dict:
+    return {
         **notes_context(lab, paper, note_form=note_form),
         "lab_view": lab_view(lab, paper),
         "next_url": paper.get_absolute_url_for(lab),
         "deleted_note": deleted_note,
     }
-    part = PARTS.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
-    template = f"{TEMPLATE}#{part}" if part else TEMPLATE
-    if part is None:  # the whole page: "more like this", and why it is suggested to me
-        context["similar"], context["like_mine"] = versions.cached(
-            "paper-similar",
-            lambda: (
-                list(recommend.similar_papers(paper, limit=SIMILAR_SHOWN).with_lab_signals(lab=lab, user=request.user)),
-                recommend.why(paper, user=request.user),
-            ),
-            lab=lab,
-            conference=paper.conference,
-            vary=(request.user.pk, paper.pk),
-        )
-    return render(request, template, context, status=status)
+
+
+def _part(request: HttpRequest) -> str | None:
+    return PARTS.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
+
+
+def _in_layout(request: HttpRequest, lab: Lab, paper: Paper, body: str, *, status: int = 200) -> HttpResponse:
+    context = {"lab": lab, "conference": paper.conference, "paper": paper, "body_html": body}
+    return render(request, LAYOUT, context, status=status)
 
 
 @require_GET
 @login_required
 @vary_on_headers("HX-Request", "HX-Target")
 def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
+    """
+    The paper's page. As it stands (no part for htmx, no deleted note to undo), its content is cached per
+    member (and CSRF secret: its forms carry a token for it) until the lab or the programme changes.
+    """
     lab, _ = get_lab_for_member(request, lab_slug)
+    deleted = request.GET.get("deleted", "")
+    if not deleted and _part(request) is None:
+        paper = get_object_or_404(
+            Paper.objects.select_related("conference"), conference__slug=conference_slug, forum_id=forum_id
+        )
+        get_token(request)  # the CSRF secret exists before it is part of the key
+        body = versions.cached(
+            "paper-page",
+            lambda: paper_page_body(request, lab, load_paper(lab=lab, user=request.user, pk=paper.pk)),
+            lab=lab,
+            conference=paper.conference,
+            vary=(request.user.pk, request.META["CSRF_COOKIE"], paper.pk),
+        )
+        return _in_layout(request, lab, paper, body)
     paper = load_paper(lab=lab, user=request.user, conference__slug=conference_slug, forum_id=forum_id)
     # Back from deleting a note without JavaScript: "Note deleted. Undo", while the undo lasts.
-    deleted = request.GET.get("deleted", "")
     deleted_note = (
         Note.all_objects.undoable(author=request.user).filter(pk=deleted, paper=paper).first()
         if re.fullmatch(r"[0-9]{1,18}", deleted)

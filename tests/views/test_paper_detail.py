@@ -83,9 +83,10 @@ def test_query_count_does_not_grow_with_sessions(
 ):
     for _ in range(sessions):
         PresentationFactory(paper=paper, session=SessionFactory(conference=conference))
-    # session, user, membership+lab, paper+conference, presentations+sessions, the lab's statuses,
-    # the visible notes, the members; the similar papers (none stored here), why
-    with django_assert_num_queries(10):
+    # session, user, membership+lab, paper+conference (to know the page's key: papers.versions), then on a miss
+    # paper+conference, presentations+sessions, the lab's statuses, the visible notes, the members; the
+    # similar papers (none stored here), why
+    with django_assert_num_queries(11):
         member_client.get(url(lab, paper))
 
 
@@ -335,9 +336,10 @@ def test_query_count_does_not_grow_with_members_or_notes(
     member_client, member, lab, paper, django_assert_num_queries, members, notes
 ):
     populate(lab, paper, members=members, notes=notes)
-    # session, user, membership+lab, paper+conference, presentations+sessions, the lab's statuses,
-    # the visible notes (+authors, labs), the members (owners first); the similar papers (none), why
-    with django_assert_num_queries(10):
+    # session, user, membership+lab, paper+conference (the page's key), then on a miss paper+conference,
+    # presentations+sessions, the lab's statuses, the visible notes (+authors, labs), the members (owners
+    # first); the similar papers (none), why
+    with django_assert_num_queries(11):
         response = member_client.get(url(lab, paper))
     assert len(lab_view_rows(response.content.decode())) == members
     assert len(response.context["paper"].signals.notes) == notes
@@ -358,10 +360,11 @@ def test_similar_papers_show_with_signals_and_why_in_a_fixed_number_of_queries(
 
     # ... as above, then the similar papers, their lab statuses, their visible notes, and why (with its papers'
     # conference)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         html = member_client.get(url(lab, paper)).content.decode()
-    # A second look with nothing changed takes the similar papers and why from the cache (papers.versions).
-    with django_assert_num_queries(8):
+    # A second look with nothing changed: session, user, membership+lab, paper+conference; the page's content
+    # comes from the cache (papers.versions).
+    with django_assert_num_queries(4):
         assert member_client.get(url(lab, paper)).content.decode().count("similar__item") == html.count("similar__item")
 
     assert '<h2 id="similar-title">Similar papers</h2>' in html
@@ -382,3 +385,23 @@ def test_similar_papers_follow_my_stars_at_once(member_client, member, lab, conf
     ReadingStatus.objects.create(user=member, paper=other, starred=True)
     html = member_client.get(url).content.decode()
     assert re.search(r"Like <a [^>]*>Starred Neighbour</a>, which you kept\.", html)
+
+
+def test_the_cached_page_shows_a_colleagues_note_and_star_at_once(member_client, owner, member, lab, conference):
+    paper = PaperFactory(conference=conference)
+    page = reverse("paper_detail", args=[lab.slug, conference.slug, paper.forum_id])
+    assert "A colleague's thought" not in member_client.get(page).content.decode()
+    services.add_note(author=owner, paper=paper, lab=lab, kind=Note.Kind.NOTE, body="A colleague's thought")
+    services.set_star(user=owner, paper=paper, starred=True)
+    html = member_client.get(page).content.decode()
+    assert "A colleague's thought" in html
+    assert "Starred by olivia" in html
+
+
+def test_the_deleted_note_notice_is_never_cached(member_client, member, lab, conference):
+    paper = PaperFactory(conference=conference)
+    note = services.add_note(author=member, paper=paper, lab=lab, kind=Note.Kind.NOTE, body="Soon gone")
+    services.delete_note(note=note, editor=member)
+    page = reverse("paper_detail", args=[lab.slug, conference.slug, paper.forum_id])
+    assert "Note deleted" in member_client.get(f"{page}?deleted={note.pk}").content.decode()
+    assert "Note deleted" not in member_client.get(page).content.decode()
