@@ -168,8 +168,9 @@ def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, foru
     lab, _ = get_lab_for_member(request, lab_slug)
     deleted = request.GET.get("deleted", "")
     if not deleted and _part(request) is None:
+        # The paper's key and its layout need no abstract nor search data: the cached content shows them.
         paper = get_object_or_404(
-            Paper.objects.select_related("conference"), conference__slug=conference_slug, forum_id=forum_id
+            Paper.objects.select_related("conference").for_rows(), conference__slug=conference_slug, forum_id=forum_id
         )
         get_token(request)  # the CSRF secret exists before it is part of the key
         body = versions.cached(
