@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db import models
 from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 
 from papers.models import Conference, Lab
 
@@ -75,6 +77,15 @@ def cache_key(part: str, *, lab: Lab | None, conference: Conference, vary: Itera
     detail = hashlib.sha256(repr(tuple(vary)).encode()).hexdigest()[:32] if vary else "-"
     of_lab = f"lab{lab.pk}.{lab.activity_version}" if lab is not None else "programme"
     return f"{part}:{of_lab}:conference{conference.pk}.{conference.programme_version}:{detail}"
+
+
+def for_member(request: HttpRequest) -> tuple[int, str]:
+    """
+    What a part drawn for one member varies on, besides the versions: the member, and the CSRF secret that
+    the tokens in its forms are made from (a token from an earlier drawing is valid for the same secret).
+    """
+    get_token(request)  # the secret exists before it is part of a key
+    return request.user.pk, request.META["CSRF_COOKIE"]
 
 
 # How long an entry may stay unread before the cache may drop it: a key is never stale, so this only bounds

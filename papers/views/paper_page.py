@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
@@ -172,13 +171,12 @@ def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, foru
         paper = get_object_or_404(
             Paper.objects.select_related("conference").for_rows(), conference__slug=conference_slug, forum_id=forum_id
         )
-        get_token(request)  # the CSRF secret exists before it is part of the key
         body = versions.cached(
             "paper-page",
             lambda: paper_page_body(request, lab, load_paper(lab=lab, user=request.user, pk=paper.pk)),
             lab=lab,
             conference=paper.conference,
-            vary=(request.user.pk, request.META["CSRF_COOKIE"], paper.pk),
+            vary=(*versions.for_member(request), paper.pk),
         )
         return _in_layout(request, lab, paper, body)
     paper = load_paper(lab=lab, user=request.user, conference__slug=conference_slug, forum_id=forum_id)

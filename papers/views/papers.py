@@ -1,7 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
@@ -34,13 +33,12 @@ def paper_list(request: HttpRequest, lab_slug: str, conference_slug: str) -> Htt
         lambda: PaperFilter(request.GET or None, queryset=papers, lab=lab, user=request.user, conference=conference)
     )
     context = {"lab": lab, "conference": conference, "filters": filters, "next_url": request.get_full_path()}
-    get_token(request)  # the CSRF secret exists before it is part of a key
     results = versions.cached(
         "paper-list-results",
         lambda: _render_results(request, context),
         lab=lab,
         conference=conference,
-        vary=(request.user.pk, request.META["CSRF_COOKIE"], context["next_url"]),
+        vary=(*versions.for_member(request), context["next_url"]),
     )
     # htmx asks for the results alone (filters, paging); a history restore (back button) needs the page.
     if request.htmx and not request.htmx.history_restore_request:
