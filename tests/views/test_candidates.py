@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -331,6 +332,7 @@ def make_candidates(lab, members, conference, count: int) -> None:
 
 
 def page_queries(client, lab, **params) -> int:
+    cache.clear()  # the page's own queries, not what an earlier look left cached (papers.versions)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url(lab), params)
     assert response.status_code == 200
