@@ -15,13 +15,12 @@ def get_lab_for_member(request: HttpRequest, slug: str) -> tuple[Lab, Membership
     A logged-in outsider gets the same 404 as for a lab that does not exist, so lab names do not
     leak. Views call this after @login_required, which sends anonymous visitors to the login page.
     """
-    membership = (
-        Membership.objects.select_related("lab").filter(lab__slug=slug, user=request.user).first()
-        if request.user.is_authenticated
-        else None
-    )
-    if membership is None:
-        raise Http404("No such lab.")
+    try:
+        if not request.user.is_authenticated:
+            raise Membership.DoesNotExist
+        membership = Membership.objects.select_related("lab").get(lab__slug=slug, user=request.user)
+    except Membership.DoesNotExist:
+        raise Http404("No such lab.") from None
     return membership.lab, membership
 
 

@@ -775,6 +775,37 @@ def test_the_dashboard_shows_a_colleagues_new_status(member_client, lab, owner, 
     assert member_row(html, owner) == "olivia Owner Triaged 1 100% Shortlisted 1 Starred 0 Read 1"
 
 
+def test_the_inbox_card_shows_a_colleagues_new_star(member_client, lab, owner, member, conference, paper):
+    inbox_url = reverse("triage", args=[lab.slug, conference.slug])
+    star_url = reverse("paper_star", args=[lab.slug, conference.slug, paper.forum_id])
+    for _ in range(2):  # the second look comes from the cache
+        html = member_client.get(inbox_url, headers={"HX-Request": "true"}).content.decode()
+        assert paper.title in html
+        assert "Starred by olivia" not in html
+
+    olivia = Client()
+    olivia.force_login(owner)
+    assert olivia.post(star_url, {"starred": "1"}, headers={"HX-Request": "true"}).status_code == 200
+
+    html = member_client.get(inbox_url, headers={"HX-Request": "true"}).content.decode()
+    assert '<summary title="Starred by olivia">★ 1</summary>' in html
+
+
+def test_two_members_never_share_a_cached_inbox_card(member_client, lab, owner, member, conference, paper):
+    """The same URL for two members: each sees their own state and star on the card."""
+    ReadingStatus.objects.create(user=owner, paper=paper, state="read", starred=True)
+    inbox_url = reverse("triage", args=[lab.slug, conference.slug]) + f"?state=&at={paper.forum_id}"
+    mine = member_client.get(inbox_url, headers={"HX-Request": "true"}).content.decode()
+    olivia = Client()
+    olivia.force_login(owner)
+    hers = olivia.get(inbox_url, headers={"HX-Request": "true"}).content.decode()
+
+    assert '<strong class="inbox-mine__state">Not triaged</strong></span>' in mine
+    assert (
+        '<strong class="inbox-mine__state">Read</strong> · <strong class="inbox-mine__star">★ starred</strong>' in hers
+    )
+
+
 def test_a_note_moved_to_another_lab_bumps_the_lab_it_left(world):
     """In the admin a shared note can change lab: both labs showed or show it (olivia's note: not via max)."""
     from papers.models import Lab

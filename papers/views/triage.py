@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -64,18 +65,24 @@ class Queue:
     """
 
     def __init__(self, data: QueryDict, *, lab: Lab, user: User, conference: Conference) -> None:
-        self.params = data.copy()  # the filters as the URL gives them, without the inbox's own `at`
-        for own in ("at", "page"):
-            self.params.pop(own, None)
-        state = self.params.get("state", DEFAULT_STATE)
+        self.data = data
+        state = data.get("state", DEFAULT_STATE)
         self.state = state if state in dict(STATE_CHOICES) else ""  # an unknown state filters nothing, as on the list
         self.lab, self.user, self.conference = lab, user, conference
+
+    @cached_property
+    def params(self) -> QueryDict:
+        """The filters as the URL gives them, without the inbox's own `at`; my slice when the lab split."""
+        params = self.data.copy()
+        for own in ("at", "page"):
+            params.pop(own, None)
         # When the lab has split the conference, my inbox starts with my slice (?slice= shows all).
         if (
-            "slice" not in self.params
-            and Assignment.objects.filter(lab=lab, user=user, paper__conference=conference).exists()
+            "slice" not in params
+            and Assignment.objects.filter(lab=self.lab, user=self.user, paper__conference=self.conference).exists()
         ):
-            self.params["slice"] = "mine"
+            params["slice"] = "mine"
+        return params
 
     @cached_property
     def filters(self) -> PaperFilter:
@@ -190,6 +197,17 @@ def _one_liner(lab: Lab, conference: Conference, paper: Paper) -> dict:
     }
 
 
+def _head(lab: Lab, conference: Conference, queue: Queue) -> dict:
+    """What the page shows around the card: the queue in words and the same papers as a list."""
+    list_url = reverse("paper_list", args=[lab.slug, conference.slug])
+    return {
+        "lab": lab,
+        "conference": conference,
+        "description": queue.describe(),
+        "list_url": _with_query(list_url, _with_default_state(queue.params)),
+    }
+
+
 def _context(
     request: HttpRequest, lab: Lab, conference: Conference, queue: Queue, *, at: str | None, notice: str
 ) -> dict:
@@ -219,7 +237,6 @@ def _context(
         "state_word": dict(STATE_CHOICES).get(queue.state, "").lower(),
         "filter_words": queue.filter_words,
         "my_state_label": State(paper.signals.my_state).label if paper else "",
-        "description": queue.describe(),
         "position": index + 1,
         "queue_size": len(queued),
         "total": total,
@@ -237,7 +254,6 @@ def _context(
         "next_url": _inbox_url(lab, conference, filters, at=forum_ids[index + 1]) if index + 1 < len(queued) else "",
         "decide_url": _with_query(reverse("triage_decide", args=[lab.slug, conference.slug]), filters),
         "undo_url": _with_query(reverse("triage_undo", args=[lab.slug, conference.slug]), filters),
-        "list_url": _with_query(list_url, _with_default_state(queue.params)),
         "list_all_url": _with_query(list_url, list_all),
         "any_state_url": _inbox_url(lab, conference, without_state),
         "unfiltered_url": reverse("triage", args=[lab.slug, conference.slug]),
@@ -251,10 +267,18 @@ def _with_default_state(params: QueryDict) -> QueryDict:
     return params
 
 
-def _render(request: HttpRequest, context: dict) -> HttpResponse:
-    # htmx swaps the card alone; a history restore (the back button) needs the whole page.
-    partial = request.htmx and not request.htmx.history_restore_request
-    return render(request, "papers/triage.html#card" if partial else "papers/triage.html", context)
+PAGE, CARD = "papers/triage.html", "papers/triage_card.html"
+
+
+def _card(request: HttpRequest, context: dict) -> str:
+    return render_to_string(CARD, context, request)
+
+
+def _render(request: HttpRequest, lab: Lab, conference: Conference, queue: Queue, card: str) -> HttpResponse:
+    """The card alone for htmx; the whole page (also for a history restore: the back button) otherwise."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return HttpResponse(card)
+    return render(request, PAGE, {**_head(lab, conference, queue), "card_html": card})
 
 
 def _after_post(
@@ -272,7 +296,7 @@ def _after_post(
         if changed is not None:
             queue.reread(changed)
         context = _context(request, lab, conference, queue, at=at, notice=notice)
-        response = _render(request, context)
+        response = _render(request, lab, conference, queue, _card(request, context))
         response["HX-Push-Url"] = context["here_url"]
         return response
     request.session[_notice_key(lab, conference)] = notice
@@ -283,10 +307,36 @@ def _after_post(
 @login_required
 @vary_on_headers("HX-Request")
 def triage(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
+    """
+    The inbox at a paper. Its card is cached (papers.versions) by the lab's and the programme's versions for
+    this member, URL and undo stack; a notice left by a decision without JavaScript is shown once, uncached.
+    """
     lab, conference = get_conference_for_member(request, lab_slug, conference_slug)
     queue = Queue(request.GET, lab=lab, user=request.user, conference=conference)
     notice = request.session.pop(_notice_key(lab, conference), "")
-    return _render(request, _context(request, lab, conference, queue, at=request.GET.get("at"), notice=notice))
+    at = request.GET.get("at")
+    if notice:
+        return _render(
+            request,
+            lab,
+            conference,
+            queue,
+            _card(request, _context(request, lab, conference, queue, at=at, notice=notice)),
+        )
+    stack = request.session.get(_undo_key(lab, conference), [])
+    card = versions.cached(
+        "inbox-card",
+        lambda: _card(request, _context(request, lab, conference, queue, at=at, notice="")),
+        lab=lab,
+        conference=conference,
+        vary=(
+            *versions.for_member(request),
+            request.get_full_path(),
+            len(stack),
+            stack[-1]["forum_id"] if stack else "",
+        ),
+    )
+    return _render(request, lab, conference, queue, card)
 
 
 @require_POST
