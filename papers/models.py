@@ -250,9 +250,13 @@ class PaperQuerySet(models.QuerySet):
         )
         return self.annotate(first_slot=models.Subquery(first))
 
+    def without_search_data(self) -> PaperQuerySet:
+        """Without the columns only search reads (a few kilobytes a paper that no page shows)."""
+        return self.defer("search_text", "keyword_index", "search_vector")
+
     def for_rows(self) -> PaperQuerySet:
         """Without the columns a row of a list never shows (the abstract and the search data)."""
-        return self.defer("abstract", "tldr", "search_text", "keyword_index", "search_vector")
+        return self.without_search_data().defer("abstract", "tldr")
 
     def with_presentations(self) -> PaperQuerySet:
         return self.prefetch_related(

@@ -86,7 +86,7 @@ def _lock_member(user: User) -> None:
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
 
 
-def _status_upsert(*, user: User, paper: Paper, values: dict, new_row: dict | None = None) -> ReadingStatus:
+def _status_upsert(*, user: User, paper: Paper, values: dict, new_row: dict | None = None) -> None:
     """
     Set fields of the user's status on the paper (values may be expressions), making the row from
     new_row (default: values) if there is none. Safe to repeat or race.
@@ -94,27 +94,27 @@ def _status_upsert(*, user: User, paper: Paper, values: dict, new_row: dict | No
     updated = ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
     if updated:
         versions.lab_activity_changed(users=[user.pk])  # an update sends no signal (papers.signals)
-    else:
-        try:
-            with transaction.atomic():
-                return ReadingStatus.objects.create(user=user, paper=paper, **(new_row or values))
-        except IntegrityError:  # a double submit made the row in between: update it instead
-            ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
-            versions.lab_activity_changed(users=[user.pk])
-    return ReadingStatus.objects.get(user=user, paper=paper)
+        return
+    try:
+        with transaction.atomic():
+            ReadingStatus.objects.create(user=user, paper=paper, **(new_row or values))
+    except IntegrityError:  # a double submit made the row in between: update it instead
+        ReadingStatus.objects.filter(user=user, paper=paper).update(**values, updated_at=timezone.now())
+        versions.lab_activity_changed(users=[user.pk])
 
 
 @transaction.atomic
-def set_star(*, user: User, paper: Paper, starred: bool) -> ReadingStatus:
+def set_star(*, user: User, paper: Paper, starred: bool) -> None:
     """
     Star or unstar (a set, not a toggle: a double click leaves the same result). A star means "I want
     to read this", so a paper starred before it was triaged counts as shortlisted: seen, and kept.
     """
     if not starred:
-        return _status_upsert(user=user, paper=paper, values={"starred": False})
+        _status_upsert(user=user, paper=paper, values={"starred": False})
+        return
     shortlisted = ReadingStatus.State.SHORTLISTED
     untriaged_to_shortlisted = Case(When(state=ReadingStatus.State.UNSEEN, then=Value(shortlisted)), default=F("state"))
-    return _status_upsert(
+    _status_upsert(
         user=user,
         paper=paper,
         values={"starred": True, "state": untriaged_to_shortlisted},
@@ -123,10 +123,10 @@ def set_star(*, user: User, paper: Paper, starred: bool) -> ReadingStatus:
 
 
 @transaction.atomic
-def set_state(*, user: User, paper: Paper, state: str) -> ReadingStatus:
+def set_state(*, user: User, paper: Paper, state: str) -> None:
     if state not in ReadingStatus.State.values:
         raise ValueError(f"Unknown triage state {state!r}.")
-    return _status_upsert(user=user, paper=paper, values={"state": state})
+    _status_upsert(user=user, paper=paper, values={"state": state})
 
 
 @transaction.atomic

@@ -9,11 +9,11 @@ Two counters only ever grow:
 - `Conference.programme_version`: the programme changed: the conference, its papers, sessions,
   presentations, similar papers, search data.
 
-A cached part's key holds both counters as the request read them (the lab comes with the membership, the
-conference with its lookup: no query of their own), so a change makes a new key and the old entry is never
-read again. The bump is written after the change it stands for, in the same transaction where there is one,
-and a page reads the counters before the data: a page may store fresher data under an older key, never older
-data under a newer one.
+A cached part's key holds both counters as the request read them (one query, papers.access: the membership's
+row with its lab's and the conference's version; the conference's row is itself cached by its version, see
+conference_at), so a change makes a new key and the old entry is never read again. The bump is written after
+the change it stands for, in the same transaction where there is one, and a page reads the counters before the
+data: a page may store fresher data under an older key, never older data under a newer one.
 
 Where the bumps come from: signal receivers for every save and delete of the models involved (papers.signals:
 the admin, the services, any script), and the writes that send no signal (QuerySet.update, bulk_create,
@@ -105,3 +105,17 @@ def cached(
         value = compute()
         cache.set(key, value, TIMEOUT)
     return value
+
+
+def conference_at(pk: int, version: int) -> Conference:
+    """
+    The conference's row as of this programme version (read with the member's lab, papers.access): from the
+    database once per version, then from the cache (any change to the row bumps the version). Each caller
+    gets its own copy (the cache stores a pickled one). Conference.DoesNotExist if it was deleted since.
+    """
+    conference = cache.get(f"conference:{pk}.{version}")
+    if conference is None:
+        conference = Conference.objects.get(pk=pk)
+        # Under the version read now, which may be newer than the one asked for (changed in between).
+        cache.set(f"conference:{pk}.{conference.programme_version}", conference, TIMEOUT)
+    return conference

@@ -806,6 +806,35 @@ def test_two_members_never_share_a_cached_inbox_card(member_client, lab, owner, 
     )
 
 
+def test_a_renamed_conference_shows_its_new_name_on_the_next_page(
+    member_client, lab, conference, django_assert_num_queries
+):
+    list_url = reverse("paper_list", args=[lab.slug, conference.slug])
+    assert f"<title>{conference.name} papers · iclrnotes</title>" in member_client.get(list_url).content.decode()
+
+    conference.name = "ICLR 2024 (Vienna)"
+    conference.save()  # as the admin saves it: the programme's version is bumped
+
+    assert "<title>ICLR 2024 (Vienna) papers · iclrnotes</title>" in member_client.get(list_url).content.decode()
+
+
+def test_the_conference_row_is_read_once_per_version_and_each_caller_gets_a_copy(conference, django_assert_num_queries):
+    conference.refresh_from_db()  # the version as it is now
+    with django_assert_num_queries(1):
+        first = versions.conference_at(conference.pk, conference.programme_version)
+    with django_assert_num_queries(0):
+        second = versions.conference_at(conference.pk, conference.programme_version)
+    second.name = "changed in one request"
+    assert versions.conference_at(conference.pk, conference.programme_version).name == first.name == conference.name
+
+
+def test_a_conference_deleted_since_its_version_was_read_is_not_found(conference):
+    pk, version = conference.pk, conference.programme_version
+    conference.delete()
+    with pytest.raises(Conference.DoesNotExist):
+        versions.conference_at(pk, version)
+
+
 def test_a_note_moved_to_another_lab_bumps_the_lab_it_left(world):
     """In the admin a shared note can change lab: both labs showed or show it (olivia's note: not via max)."""
     from papers.models import Lab

@@ -94,8 +94,10 @@ def _triage_changed(request: HttpRequest, lab: Lab, paper: Paper) -> HttpRespons
     """After a star or state change: the controls (and the lab's signals) again, or back to the page."""
     if not request.htmx:
         return redirect(safe_next(request, paper.get_absolute_url_for(lab)))
-    paper = Paper.objects.with_lab_signals(lab=lab, user=request.user).select_related("conference").get(pk=paper.pk)
-    context = {"lab": lab, "conference": paper.conference, "paper": paper, "next_url": request.POST.get("next", "")}
+    conference = paper.conference
+    paper = Paper.objects.for_rows().with_lab_signals(lab=lab, user=request.user).get(pk=paper.pk)
+    paper.conference = conference
+    context = {"lab": lab, "conference": conference, "paper": paper, "next_url": request.POST.get("next", "")}
     return render(request, "includes/triage_controls.html", {**context, "oob": True})
 
 

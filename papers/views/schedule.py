@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from papers import services, versions
-from papers.access import get_lab_for_member
+from papers.access import get_membership_and_conference
 from papers.forms import ClashChoiceForm, EventForm, ScheduleFilterForm
 from papers.latex import latex_to_text
 from papers.models import Conference, Lab, Membership, Paper, Session
@@ -30,8 +30,8 @@ TEMPLATE = "papers/schedule.html"
 def _lab_and_conference(
     request: HttpRequest, lab_slug: str, conference_slug: str
 ) -> tuple[Lab, Membership, Conference]:
-    lab, membership = get_lab_for_member(request, lab_slug)
-    return lab, membership, get_object_or_404(Conference, slug=conference_slug)
+    membership, conference = get_membership_and_conference(request, lab_slug, conference_slug)
+    return membership.lab, membership, conference
 
 
 def _schedule_url(lab: Lab, conference: Conference, query: str = "") -> str:

@@ -517,9 +517,9 @@ def test_query_count_is_fixed(
     with django_assert_num_queries(SCHEDULE_QUERIES):
         response = member_client.get(url(lab, conference), query)
     assert html_of(response).count('id="slot-') == papers
-    # A second look with nothing changed: session, user, membership+lab, conference; the rest is cached
-    # (papers.versions).
-    with django_assert_num_queries(4):
+    # A second look with nothing changed: session, user, membership+lab with the conference's version; the
+    # rest, the conference's row too, is cached (papers.versions).
+    with django_assert_num_queries(3):
         assert html_of(member_client.get(url(lab, conference), query)).count('id="slot-') == papers
 
 

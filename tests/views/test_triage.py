@@ -871,9 +871,10 @@ def test_inbox_query_count_does_not_grow_with_papers_or_lab_members(
     assert len(response.context["paper"].signals.read_by) == members_count
     assert len(response.context["paper"].signals.notes) == members_count
     card = _card_html(response)
-    # Again with nothing changed: the card comes from the cache (papers.versions); the page around it asks
-    # whether I have a slice (session, user, membership+lab, conference, slice).
-    with django_assert_num_queries(5):
+    # Again with nothing changed: the card and the conference's row come from the cache (papers.versions); the
+    # page around it asks whether I have a slice (session, user, membership+lab with the conference's version,
+    # slice).
+    with django_assert_num_queries(4):
         again = member_client.get(inbox(lab, conference))
     assert _card_html(again) == card
 
@@ -891,8 +892,9 @@ def test_htmx_card_query_count_does_not_grow(
     with django_assert_num_queries(INBOX_QUERIES):
         response = member_client.get(inbox(lab, conference, "at=nope"), headers=HTMX)
     assert response.context["queue_size"] == papers_count
-    # The card again with nothing changed: from the cache (session, user, membership+lab, conference).
-    with django_assert_num_queries(4):
+    # The card again with nothing changed: from the cache (session, user, membership+lab with the conference's
+    # version).
+    with django_assert_num_queries(3):
         again = member_client.get(inbox(lab, conference, "at=nope"), headers=HTMX)
     assert again.content == response.content
 
@@ -919,11 +921,11 @@ def test_htmx_decision_query_count_does_not_grow(
     assert status_rows(member) == [(first.title, "shortlisted", False)]
 
 
-# session, user, membership+lab, conference, the paper; the rows before the undo (the filter's days and areas
-# are cached since the decision: the programme did not change); the service (savepoint, delete, the labs'
-# version bump, release); the undone paper's row again; the card (paper, presentations, lab statuses, notes);
-# the session saved (savepoint, update, release)
-UNDO_QUERIES = 19
+# session, user, membership+lab with the conference's version, the paper; the rows before the undo (the
+# conference's row and the filter's days and areas are cached since the decision: the programme did not
+# change); the service (savepoint, delete, the labs' version bump, release); the undone paper's row again; the
+# card (paper, presentations, lab statuses, notes); the session saved (savepoint, update, release)
+UNDO_QUERIES = 18
 
 
 @pytest.mark.parametrize(("papers_count", "members_count"), [(1, 1), (30, 1), (1, 10), (30, 10)])
@@ -960,10 +962,9 @@ def test_a_decision_without_javascript_reads_the_queue_once_and_a_star_not_at_al
     with django_assert_num_queries(21):
         response = member_client.post(decide(lab, conference), {"paper": "f-A", "action": "skip"})
     assert response["Location"] == inbox(lab, conference, "at=f-B")
-    # No filters and no rows: a star keeps the card, so the redirect needs no queue. (The star's
-    # service: the lock, my status before, then set_star's savepoint, update, the labs' version bump and
-    # read back.)
-    with django_assert_num_queries(20):
+    # No filters and no rows: a star keeps the card, so the redirect needs no queue; the conference's row is
+    # cached since the first post. (The star's service: the lock, my status before, then set_star's.)
+    with django_assert_num_queries(19):
         response = member_client.post(decide(lab, conference), {"paper": "f-B", "action": "star"})
     assert response["Location"] == inbox(lab, conference, "at=f-B")
     assert status_rows(member) == [("A", "skipped", False), ("B", "shortlisted", True)]
