@@ -84,7 +84,8 @@ def for_member(request: HttpRequest) -> tuple[int, str]:
     What a part drawn for one member varies on, besides the versions: the member, and the CSRF secret that
     the tokens in its forms are made from (a token from an earlier drawing is valid for the same secret).
     """
-    get_token(request)  # the secret exists before it is part of a key
+    if "CSRF_COOKIE" not in request.META:  # the browser sent none: make the secret (the response sets its cookie)
+        get_token(request)
     return request.user.pk, request.META["CSRF_COOKIE"]
 
 

@@ -12,6 +12,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -833,6 +834,25 @@ def test_a_conference_deleted_since_its_version_was_read_is_not_found(conference
     conference.delete()
     with pytest.raises(Conference.DoesNotExist):
         versions.conference_at(pk, version)
+
+
+@pytest.mark.parametrize("page", ["paper_list", "triage"])
+def test_a_cached_part_holds_tokens_for_each_browsers_own_csrf_cookie(member, lab, conference, paper, page):
+    """Two browsers of one member: each gets its own CSRF cookie, and the forms of a cached look post with it."""
+    url = reverse(page, args=[lab.slug, conference.slug])
+    star_url = reverse("paper_star", args=[lab.slug, conference.slug, paper.forum_id])
+    tokens = []
+    for browser in (laptop := Client(enforce_csrf_checks=True)), (phone := Client(enforce_csrf_checks=True)):
+        browser.force_login(member)
+        assert settings.CSRF_COOKIE_NAME in browser.get(url).cookies  # a browser without one gets its secret
+        cached = browser.get(url).content.decode()  # the second look: from the cache
+        # The last form's token: in the cached part (the page's header has a log-out form of its own).
+        tokens.append(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', cached)[-1])
+
+    for browser, token, starred in [(laptop, tokens[0], "1"), (phone, tokens[1], "0")]:
+        response = browser.post(star_url, {"starred": starred, "csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+        assert ReadingStatus.objects.get(user=member, paper=paper).starred is (starred == "1")
 
 
 def test_a_note_moved_to_another_lab_bumps_the_lab_it_left(world):
