@@ -42,9 +42,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# key, label, budget as a share of /healthz throughput (None: the reference itself)
+# key, label, budget as a share of /healthz throughput (None: a reference: /healthz itself, and the floor under
+# every page, bench/floor_urls.py)
 ENDPOINTS = [
     ("healthz", "/healthz", None),
+    ("floor", "floor: logged-in, no work", None),
+    ("floor_write", "floor: logged-in 1-row write", None),
     ("list", "list, default", 0.06),
     ("list_filter", "list, filter tier=spotlight", 0.06),
     ("list_search", "list, search 'diffusion models'", 0.06),

@@ -167,7 +167,9 @@ load_run() {  # load_run ENGINE SCALE: gunicorn on the engine's database, every 
   fi
   # shellcheck disable=SC1091
   source "$dir/env.txt"
-  .venv/bin/gunicorn iclrnotes.wsgi -b "127.0.0.1:$PORT" -w "$WORKERS" --log-level warning >"$dir/gunicorn.log" 2>&1 &
+  # Production settings and two URLs more: the floor under every page (bench/floor_urls.py).
+  .venv/bin/gunicorn iclrnotes.wsgi -b "127.0.0.1:$PORT" -w "$WORKERS" --log-level warning --pythonpath bench \
+    --env DJANGO_SETTINGS_MODULE=floor_settings >"$dir/gunicorn.log" 2>&1 &
   gunicorn_pid=$!
   for _ in $(seq 100); do
     curl -fs -o /dev/null "$BASE/healthz" && break
@@ -189,6 +191,8 @@ load_run() {  # load_run ENGINE SCALE: gunicorn on the engine's database, every 
   local cookie="Cookie: $SESSION_COOKIE_NAME=$SESSION; $CSRF_COOKIE_NAME=$CSRF_SECRET"
   local endpoints=(  # key|path|script|extra header
     "healthz|/healthz|report|"
+    "floor|/floor/|report|"
+    "floor_write|/floor/write/|star|HX-Request: true"
     "list|$conf/papers/|report|"
     "list_filter|$conf/papers/?tier=spotlight|report|"
     "list_search|$conf/papers/?q=diffusion+models|report|"

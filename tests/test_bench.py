@@ -68,6 +68,8 @@ def write_run(folder: Path, requests: dict[str, int], *, papers: int, rss: list[
 
 ONE = {
     "healthz": 8000,  # 1,000 req/s
+    "floor": 2000,  # 25.0 %: a reference, no budget
+    "floor_write": 1200,  # 15.0 %
     "list": 640,  # 8.0 %: PASS (≥ 6 %)
     "list_filter": 640,
     "list_search": 400,  # 5.0 %: FAIL
@@ -146,6 +148,8 @@ def test_report_prints_ratios_budgets_and_growth_and_writes_them_to_json(run_dir
         "endpoint                            req/s   p50 ms   p95 ms   ratio  budget  ok",
         "-" * 79,
         "/healthz                           1000.0     4.00     9.00  100.0%       —  —",
+        "floor: logged-in, no work           250.0     4.00     9.00   25.0%       —  —",
+        "floor: logged-in 1-row write        150.0     4.00     9.00   15.0%       —  —",
         "list, default                        80.0     4.00     9.00    8.0%    ≥ 6%  PASS",
         "list, filter tier=spotlight          80.0     4.00     9.00    8.0%    ≥ 6%  PASS",
         "list, search 'diffusion models'      50.0     4.00     9.00    5.0%    ≥ 6%  FAIL",
@@ -165,6 +169,8 @@ def test_report_prints_ratios_budgets_and_growth_and_writes_them_to_json(run_dir
         "endpoint                          1× req/s 10× req/s  10×/1× (÷/healthz)  budget  ok",
         "-" * 84,
         "/healthz                            1000.0    1000.0  100.0%      100.0%       —  —",
+        "floor: logged-in, no work            250.0     250.0  100.0%      100.0%       —  —",
+        "floor: logged-in 1-row write         150.0     150.0  100.0%      100.0%       —  —",
         "list, default                         80.0      60.0   75.0%       75.0%   ≥ 70%  PASS",
         "list, filter tier=spotlight           80.0      80.0  100.0%      100.0%   ≥ 70%  PASS",
         "list, search 'diffusion models'       50.0      50.0  100.0%      100.0%   ≥ 70%  PASS",
@@ -404,7 +410,7 @@ def test_report_shows_each_pages_server_time_after_a_change_and_not(run_dir, tmp
     ]
     assert table[0].endswith("ok    server ms: changed / not")
     assert (
-        table[3]
+        table[5]
         == "list, default                        80.0     4.00     9.00    8.0%    ≥ 6%  PASS            34.0 / 6.5"
     )
     assert table[2] == "/healthz                           1000.0     4.00     9.00  100.0%       —  —"
