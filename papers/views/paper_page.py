@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -161,24 +162,25 @@ def _in_layout(request: HttpRequest, lab: Lab, paper: Paper, body: str, *, statu
 @vary_on_headers("HX-Request", "HX-Target")
 def paper_detail(request: HttpRequest, lab_slug: str, conference_slug: str, forum_id: str) -> HttpResponse:
     """
-    The paper's page. As it stands (no part for htmx, no deleted note to undo), its content is cached per
-    member (and CSRF secret: its forms carry a token for it) until the lab or the programme changes.
+    The paper's page. As it stands (no part for htmx, no deleted note to undo, no message to show once), the
+    whole page is cached per member (and CSRF secret: its forms carry a token for it) until the lab or the
+    programme changes.
     """
     lab, _ = get_lab_for_member(request, lab_slug)
     deleted = request.GET.get("deleted", "")
-    if not deleted and _part(request) is None:
-        # The paper's key and its layout need no abstract nor search data: the cached content shows them.
+    if not deleted and _part(request) is None and not len(get_messages(request)):
+        # The key needs no abstract nor search data: the cached page shows them.
         paper = get_object_or_404(
             Paper.objects.select_related("conference").for_rows(), conference__slug=conference_slug, forum_id=forum_id
         )
-        body = versions.cached(
+        page = versions.cached(
             "paper-page",
-            lambda: paper_page_body(request, lab, load_paper(lab=lab, user=request.user, pk=paper.pk)),
+            lambda: render_paper_page(request, lab, load_paper(lab=lab, user=request.user, pk=paper.pk)).content,
             lab=lab,
             conference=paper.conference,
             vary=(*versions.for_member(request), paper.pk),
         )
-        return _in_layout(request, lab, paper, body)
+        return HttpResponse(page)
     paper = load_paper(lab=lab, user=request.user, conference__slug=conference_slug, forum_id=forum_id)
     # Back from deleting a note without JavaScript: "Note deleted. Undo", while the undo lasts.
     deleted_note = (

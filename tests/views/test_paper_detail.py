@@ -398,6 +398,29 @@ def test_the_cached_page_shows_a_colleagues_note_and_star_at_once(member_client,
     assert "Starred by olivia" in html
 
 
+def test_a_message_to_show_once_is_shown_over_a_cached_page_and_not_cached(member_client, lab, conference):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    paper = PaperFactory(conference=conference)
+    page = reverse("paper_detail", args=[lab.slug, conference.slug, paper.forum_id])
+    cached = member_client.get(page).content.decode()  # the page as the cache now holds it
+    # A message left by another page (the messages' cookie, as a redirect after a refused form sets it).
+    storage, carrier = CookieStorage(RequestFactory().get("/")), HttpResponse()
+    storage.add(constants.ERROR, "Said once.")
+    storage.update(carrier)
+    member_client.cookies[storage.cookie_name] = carrier.cookies[storage.cookie_name].value
+
+    shown = member_client.get(page).content.decode()
+    again = member_client.get(page).content.decode()
+
+    assert '<li class="message message--error">Said once.</li>' in shown
+    assert "Said once." not in again
+    assert again == cached
+
+
 def test_the_deleted_note_notice_is_never_cached(member_client, member, lab, conference):
     paper = PaperFactory(conference=conference)
     note = services.add_note(author=member, paper=paper, lab=lab, kind=Note.Kind.NOTE, body="Soon gone")
