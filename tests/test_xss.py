@@ -95,10 +95,10 @@ RAW_MARKUP = [
 SCRIPT_URL = re.compile(r"(?:javascript|vbscript):|data:text/html", re.IGNORECASE)
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "srcdoc", "poster", "background"}
 # What an evaluated payload prints: the debug tag's context, or 7*7 standing alone (not the minute of a time
-# shown on the page, "10:49", nor a part of a longer number).
+# shown on the page, "10:49", nor a part of a longer number or of a random token, such as an invite's "Ab49x").
 TEMPLATE_OUTPUT = [
     re.compile(re.escape(text)) for text in ("sql_queries", "'csrf_token'", "&#x27;csrf_token&#x27;")
-] + [re.compile(r"(?<![\d:])49(?!\d)")]
+] + [re.compile(r"(?<![\w:])49(?!\w)")]
 
 START = dt.datetime(2024, 5, 7, 8, 45, tzinfo=UTC)  # a Tuesday of ICLR 2024 (Vienna: 10:45)
 HOUR = dt.timedelta(hours=1)
