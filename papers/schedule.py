@@ -66,8 +66,13 @@ class Day:
     sessions: list[SessionBlock] = field(default_factory=list)
 
     @property
+    def key(self) -> str:
+        """The day in the page's address (?day=2024-05-07), "unscheduled" for the sessions without one."""
+        return f"{self.day:%Y-%m-%d}" if self.day else "unscheduled"
+
+    @property
     def anchor(self) -> str:
-        return f"day-{self.day:%Y-%m-%d}" if self.day else "day-unscheduled"
+        return f"day-{self.key}"
 
 
 @dataclass

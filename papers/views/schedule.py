@@ -8,12 +8,15 @@ and delete URLs are a 404, like another lab's things.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +25,7 @@ from papers.access import get_membership_and_conference
 from papers.forms import ClashChoiceForm, EventForm, ScheduleFilterForm
 from papers.latex import latex_to_text
 from papers.models import Conference, Lab, Membership, Paper, Session
-from papers.schedule import build_schedule
+from papers.schedule import Day, build_schedule
 
 TEMPLATE = "papers/schedule.html"
 
@@ -32,6 +35,28 @@ def _lab_and_conference(
 ) -> tuple[Lab, Membership, Conference]:
     membership, conference = get_membership_and_conference(request, lab_slug, conference_slug)
     return membership.lab, membership, conference
+
+
+ALL_DAYS = "all"
+
+
+def pick_days(days: list[Day], asked: str, today: date) -> tuple[list[Day], str]:
+    """
+    The days the page draws, and the key of the current choice: the day asked for (?day=2024-05-07,
+    ?day=unscheduled) or every day (?day=all); by default, today alone while the conference runs (at the
+    conference, on a phone: the day's sessions, not the whole programme), every day before and after it. A day
+    the schedule does not have shows every day.
+    """
+    by_key = {day.key: day for day in days}
+    if asked in by_key:
+        return [by_key[asked]], asked
+    if not asked and today.isoformat() in by_key:
+        return [by_key[today.isoformat()]], today.isoformat()
+    return days, ALL_DAYS
+
+
+def _day_label(day: Day) -> str:
+    return dateformat.format(day.day, "D j M") if day.day else "Not yet scheduled"
 
 
 def _schedule_url(lab: Lab, conference: Conference, query: str = "") -> str:
@@ -74,7 +99,16 @@ def _render_schedule(
         conference=conference,
         vary=(request.user.pk, wanted["mine"], wanted["lab"], wanted["kind"]),
     )
+    asked_day = request.GET.get("day", "")
+    days, current_day = pick_days(schedule.days, asked_day, timezone.localdate(timezone=conference.tzinfo))
+    view_query = "&".join(
+        part for part in ("mine=1" if wanted["mine"] else "", "lab=1" if wanted["lab"] else "") if part
+    )
     kind_query = urlencode({"kind": wanted["kind"]}) if wanted["kind"] else ""
+    day_links = [
+        (label, _schedule_url(lab, conference, "&".join(p for p in (view_query, kind_query, f"day={key}") if p)), key)
+        for label, key in [("All days", ALL_DAYS)] + [(_day_label(day), day.key) for day in schedule.days]
+    ]
     views = [
         ("Programme", "", not wanted["mine"] and not wanted["lab"]),
         ("My agenda", "mine=1", wanted["mine"]),
@@ -91,6 +125,10 @@ def _render_schedule(
             "lab": lab,
             "conference": conference,
             "schedule": schedule,
+            "days": days,
+            "current_day": current_day,
+            "asked_day": asked_day if asked_day == current_day else "",
+            "day_links": day_links if len(schedule.days) > 1 else [],
             "mine": wanted["mine"],
             "lab_stars": wanted["lab"],
             "kind": wanted["kind"],

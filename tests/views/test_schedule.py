@@ -5,6 +5,7 @@ import zoneinfo
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from papers import services
 from papers.models import ReadingStatus, Session
@@ -103,8 +104,56 @@ def test_schedule_shows_days_sessions_times_rooms_and_boards(member_client, lab,
     assert '<span class="sched-paper__time">10:00–10:15</span>' in html
     assert "ℬ-Coder: Value-Based Deep RL" in html
     assert "Not yet scheduled" not in html
-    # The day bar links to each day.
-    assert re.findall(r'class="sched-days__link" href="#([^"]+)"', html) == ["day-2024-05-07", "day-2024-05-08"]
+    # Before the conference every day is drawn; the day bar links to all days and to each day's own page.
+    assert day_links(html) == [
+        ("All days", f"{url(lab, conference)}?day=all", True),
+        ("Tue 7 May", f"{url(lab, conference)}?day=2024-05-07", False),
+        ("Wed 8 May", f"{url(lab, conference)}?day=2024-05-08", False),
+    ]
+
+
+def day_links(html: str) -> list[tuple[str, str, bool]]:
+    links = re.findall(r'<a class="sched-days__link" href="([^"]+)"( aria-current="page")?>([^<]+)</a>', html)
+    return [(label, href.replace("&amp;", "&"), bool(current)) for href, current, label in links]
+
+
+def day_titles(html: str) -> list[str]:
+    return re.findall(r'<h2 class="sched-day__title" id="[^"]+">([^<]+)</h2>', html)
+
+
+def test_a_day_asked_for_is_drawn_alone_and_the_filters_stay(member_client, member, lab, conference, programme):
+    star(member, programme["spiking"])
+    star(member, programme["coder"])
+    html = html_of(member_client.get(url(lab, conference), {"day": "2024-05-08"}))
+    assert day_titles(html) == ["Wednesday, 8 May 2024"]
+    assert re.findall(r'<h3 class="sched-session__title">([^<]+)</h3>', html) == ["Poster Session 2"]
+    assert ("Wed 8 May", f"{url(lab, conference)}?day=2024-05-08", True) in day_links(html)
+    assert '<input type="hidden" name="day" value="2024-05-08">' in html  # the kind filter keeps the day
+
+    # My agenda's posters (Tuesday's and Wednesday's), Tuesday alone: the day links keep the view and the kind.
+    agenda = html_of(member_client.get(url(lab, conference), {"mine": "1", "kind": "poster", "day": "2024-05-07"}))
+    assert day_titles(agenda) == ["Tuesday, 7 May 2024"]
+    assert day_links(agenda)[0] == ("All days", f"{url(lab, conference)}?mine=1&kind=poster&day=all", False)
+    assert day_links(agenda)[2] == ("Wed 8 May", f"{url(lab, conference)}?mine=1&kind=poster&day=2024-05-08", False)
+
+
+def test_while_the_conference_runs_the_page_opens_on_today(member_client, lab, conference, programme, monkeypatch):
+    # 23:30 on 7 May in UTC is already 8 May in Vienna: the conference's own day counts.
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2024, 5, 7, 23, 30, tzinfo=dt.UTC))
+    html = html_of(member_client.get(url(lab, conference)))
+    assert day_titles(html) == ["Wednesday, 8 May 2024"]
+    assert ("Wed 8 May", f"{url(lab, conference)}?day=2024-05-08", True) in day_links(html)
+    assert '<input type="hidden" name="day"' not in html  # the default is not carried into the filters
+
+    everything = html_of(member_client.get(url(lab, conference), {"day": "all"}))
+    assert day_titles(everything) == ["Tuesday, 7 May 2024", "Wednesday, 8 May 2024"]
+
+
+@pytest.mark.parametrize("asked", ["2024-05-09", "yesterday", "<script>"])
+def test_a_day_the_schedule_does_not_have_shows_every_day(member_client, lab, conference, programme, asked):
+    html = html_of(member_client.get(url(lab, conference), {"day": asked}))
+    assert day_titles(html) == ["Tuesday, 7 May 2024", "Wednesday, 8 May 2024"]
+    assert "<script>" not in html
 
 
 def test_a_session_without_a_day_comes_last_under_not_yet_scheduled(member_client, lab, conference, programme):
@@ -113,6 +162,9 @@ def test_a_session_without_a_day_comes_last_under_not_yet_scheduled(member_clien
     days = re.findall(r'<h2 class="sched-day__title" id="[^"]+">([^<]+)</h2>', html)
     assert days == ["Tuesday, 7 May 2024", "Wednesday, 8 May 2024", "Not yet scheduled"]
     assert html.index("Town Hall") > html.index("Poster Session 2")
+    assert day_links(html)[-1] == ("Not yet scheduled", f"{url(lab, conference)}?day=unscheduled", False)
+    alone = html_of(member_client.get(url(lab, conference), {"day": "unscheduled"}))
+    assert day_titles(alone) == ["Not yet scheduled"]
 
 
 def test_each_paper_shows_my_star_and_the_lab_stars(member_client, member, owner, lab, conference, programme):
