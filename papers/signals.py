@@ -53,7 +53,9 @@ def _lab_activity(sender, instance, **kwargs) -> None:
         versions.lab_activity_changed(labs=[instance.lab_id], users=[instance.author_id])
     elif isinstance(instance, Lab):
         if not kwargs.get("created"):  # a new lab has nothing cached yet
-            versions.lab_activity_changed(labs=[instance.pk])
+            # Its name also shows in its members' other labs, beside their own notes shared with it.
+            members = Membership.objects.filter(lab_id=instance.pk).values_list("user_id", flat=True)
+            versions.lab_activity_changed(labs=[instance.pk], users=list(members))
     elif isinstance(instance, MeetingPaper):
         versions.lab_activity_changed(labs=Meeting.objects.filter(pk=instance.meeting_id).values("lab_id"))
     elif isinstance(instance, Session) and instance.lab_id is None:

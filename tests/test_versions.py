@@ -307,6 +307,11 @@ def load_shortlist(w):
     )
 
 
+def save_lab(w):
+    """As the admin saves it after a rename (the name is kept here: the versions are compared by name)."""
+    return Lab.objects.get(name="NLP Lab").save
+
+
 def rename_user(w):
     def rename():
         w.max.username = "maxwell"
@@ -366,6 +371,8 @@ SERVICE_CASES = [
     # Statuses in every lab of his, the events in his personal lab.
     pytest.param(load_shortlist, MAX_LABS, set(), id="load_shortlist"),
     pytest.param(rename_user, MAX_LABS, set(), id="username-change"),
+    # Its name shows beside max's and nina's notes shared with it, on their other labs' pages.
+    pytest.param(save_lab, {"NLP Lab", *MAX_LABS, "nina's papers"}, set(), id="lab-saved"),
     # His personal lab is left without members: nobody sees it.
     pytest.param(delete_account, {VISION, "NLP Lab"}, {"max's papers"}, id="account-deleted"),
 ]
@@ -853,6 +860,22 @@ def test_a_cached_part_holds_tokens_for_each_browsers_own_csrf_cookie(member, la
         response = browser.post(star_url, {"starred": starred, "csrfmiddlewaretoken": token})
         assert response.status_code == 302
         assert ReadingStatus.objects.get(user=member, paper=paper).starred is (starred == "1")
+
+
+def test_a_renamed_lab_shows_its_new_name_beside_a_note_shared_with_it_on_another_labs_page(world):
+    """max's note shared with the NLP Lab shows on the Vision Lab's paper page to him, labelled with its lab."""
+    nlp = Lab.objects.get(name="NLP Lab")
+    services.add_note(author=world.max, paper=world.paper, lab=nlp, kind=Note.Kind.NOTE, body="For the NLP folks")
+    page = reverse("paper_detail", args=[world.lab.slug, world.conference.slug, world.paper.forum_id])
+    browser = Client()
+    browser.force_login(world.max)
+    for _ in range(2):  # the second look comes from the cache
+        assert "shared with NLP Lab" in browser.get(page).content.decode()
+
+    nlp.name = "NLP Group"
+    nlp.save()  # as the admin saves it
+
+    assert "shared with NLP Group" in browser.get(page).content.decode()
 
 
 def test_a_note_moved_to_another_lab_bumps_the_lab_it_left(world):
