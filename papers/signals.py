@@ -53,9 +53,10 @@ def _lab_activity(sender, instance, **kwargs) -> None:
         versions.lab_activity_changed(labs=[instance.lab_id], users=[instance.author_id])
     elif isinstance(instance, Lab):
         if not kwargs.get("created"):  # a new lab has nothing cached yet
-            # Its name also shows in its members' other labs, beside their own notes shared with it.
-            members = Membership.objects.filter(lab_id=instance.pk).values_list("user_id", flat=True)
-            versions.lab_activity_changed(labs=[instance.pk], users=list(members))
+            # Its name also shows in its authors' other labs, beside their own notes shared with it (a former
+            # member's too: an author always sees their notes).
+            authors = Note.all_objects.filter(lab_id=instance.pk).values_list("author_id", flat=True).distinct()
+            versions.lab_activity_changed(labs=[instance.pk], users={*authors} - {None})
     elif isinstance(instance, MeetingPaper):
         versions.lab_activity_changed(labs=Meeting.objects.filter(pk=instance.meeting_id).values("lab_id"))
     elif isinstance(instance, Session) and instance.lab_id is None:
