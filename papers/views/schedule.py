@@ -8,6 +8,7 @@ and delete URLs are a 404, like another lab's things.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.contrib import messages
@@ -53,6 +54,15 @@ def pick_days(days: list[Day], asked: str, today: date) -> tuple[list[Day], str]
     if not asked and today.isoformat() in by_key:
         return [by_key[today.isoformat()]], today.isoformat()
     return days, ALL_DAYS
+
+
+# What ?day= may hold: a day's key (papers.schedule.Day.key) or every day.
+DAY_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|unscheduled|all")
+
+
+def _event_url(lab: Lab, conference: Conference, event: Session) -> str:
+    """The schedule on the event's own day, at the event (the page may open on another day)."""
+    return f"{_schedule_url(lab, conference, f'day={Day(event.day).key}')}#session-{event.pk}"
 
 
 def _day_label(day: Day) -> str:
@@ -174,7 +184,7 @@ def event_add(request: HttpRequest, lab_slug: str, conference_slug: str) -> Http
         return _render_schedule(request, lab, membership, conference, event_form=form, status=400)
     event = services.add_event(lab=lab, conference=conference, by=request.user, **_event_data(form))
     messages.success(request, f"Added “{event.title}” to {lab.name}'s schedule: everyone in the lab sees it.")
-    return redirect(f"{_schedule_url(lab, conference)}#session-{event.pk}")
+    return redirect(_event_url(lab, conference, event))
 
 
 @require_http_methods(["GET", "POST"])
@@ -187,10 +197,17 @@ def event_edit(request: HttpRequest, lab_slug: str, conference_slug: str, sessio
         if form.is_valid():
             services.edit_event(event=event, by=request.user, **_event_data(form))
             messages.success(request, f"Saved “{event.title}”.")
-            return redirect(f"{_schedule_url(lab, conference)}#session-{event.pk}")
+            return redirect(_event_url(lab, conference, event))
     else:
         form = EventForm.for_event(event)
-    context = {"lab": lab, "conference": conference, "event": event, "event_form": form, "editing": True}
+    context = {
+        "lab": lab,
+        "conference": conference,
+        "event": event,
+        "event_form": form,
+        "editing": True,
+        "event_url": _event_url(lab, conference, event),
+    }
     return render(request, TEMPLATE, context, status=400 if form.is_bound else 200)
 
 
@@ -208,9 +225,10 @@ def event_delete(request: HttpRequest, lab_slug: str, conference_slug: str, sess
 @require_POST
 @login_required
 def clash_choose(request: HttpRequest, lab_slug: str, conference_slug: str) -> HttpResponse:
-    """Of two clashing papers, keep one starred and unstar the other; back to my agenda."""
+    """Of two clashing papers, keep one starred and unstar the other; back to my agenda, on the day it was."""
     lab, _, conference = _lab_and_conference(request, lab_slug, conference_slug)
-    agenda = _schedule_url(lab, conference, "mine=1")
+    day = request.POST.get("day", "")
+    agenda = _schedule_url(lab, conference, urlencode({"mine": 1, "day": day}) if DAY_KEY.fullmatch(day) else "mine=1")
     form = ClashChoiceForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose which of the two papers to keep.")

@@ -353,6 +353,8 @@ def test_the_agenda_flags_a_clash_and_offers_a_choice(member_client, member, lab
     assert html.count("Clashes with") == 2
     assert re.search(r"Clashes with <a href=\"#slot-\d+\">Paper B</a> \( ?10:30–12:00\)", html)
     assert f'name="keep" value="{a.forum_id}"> <input type="hidden" name="drop" value="{b.forum_id}">' in html
+    on_the_day = html_of(member_client.get(url(lab, conference), {"mine": "1", "day": "2024-05-07"}))
+    assert '<input type="hidden" name="day" value="2024-05-07">' in on_the_day.split('name="keep"')[1]
     # The whole programme does not flag clashes.
     assert "Clashes with" not in html_of(member_client.get(url(lab, conference)))
 
@@ -365,6 +367,12 @@ def test_choosing_keeps_one_and_unstars_the_other(member_client, member, lab, co
     assert response.status_code == 302
     assert response["Location"] == f"{url(lab, conference)}?mine=1"
     assert messages_of(response) == ["Kept “Paper A”; unstarred “Paper B”."]
+    # From a day's page, back to that day (a day that is no day's key is dropped).
+    for day, back in [("2024-05-07", "?mine=1&day=2024-05-07"), ("all", "?mine=1&day=all"), ("x&y=1", "?mine=1")]:
+        again = member_client.post(
+            url(lab, conference, "clash_choose"), {"keep": a.forum_id, "drop": b.forum_id, "day": day}
+        )
+        assert again["Location"] == f"{url(lab, conference)}{back}"
     assert ReadingStatus.objects.get(user=member, paper=a).starred is True
     dropped = ReadingStatus.objects.get(user=member, paper=b)
     assert (dropped.starred, dropped.state) == (False, "shortlisted")
@@ -398,7 +406,8 @@ def test_a_member_adds_an_event_in_the_conference_time(member_client, member, la
     response = member_client.post(url(lab, conference, "event_add"), EVENT)
     event = Session.objects.get(lab=lab)
     assert response.status_code == 302
-    assert response["Location"] == f"{url(lab, conference)}#session-{event.pk}"
+    # On the event's own day: while the conference runs, the schedule would open on today's.
+    assert response["Location"] == f"{url(lab, conference)}?day=2024-05-08#session-{event.pk}"
     assert messages_of(response) == ["Added “Lab dinner” to Vision Lab's schedule: everyone in the lab sees it."]
     assert (event.title, event.kind, event.room, event.created_by, event.conference) == (
         "Lab dinner", "social", "Figlmüller", member, conference,
@@ -445,13 +454,15 @@ def dinner(lab, member, conference):
 def test_the_creator_edits_an_event_shown_in_local_time(member_client, lab, conference, dinner):
     html = html_of(member_client.get(url(lab, conference, "event_edit", dinner.pk)))
     assert 'value="19:30"' in html and 'value="22:00"' in html and 'value="2024-05-08"' in html
+    assert f'href="{url(lab, conference)}?day=2024-05-08#session-{dinner.pk}">Cancel</a>' in html
     response = member_client.post(
-        url(lab, conference, "event_edit", dinner.pk), {**EVENT, "title": "Lab dinner (moved)", "starts": "20:00"}
+        url(lab, conference, "event_edit", dinner.pk),
+        {**EVENT, "title": "Lab dinner (moved)", "day": "2024-05-09", "starts": "20:00"},
     )
-    assert response["Location"] == f"{url(lab, conference)}#session-{dinner.pk}"
+    assert response["Location"] == f"{url(lab, conference)}?day=2024-05-09#session-{dinner.pk}"  # its new day
     assert messages_of(response) == ["Saved “Lab dinner (moved)”."]
     dinner.refresh_from_db()
-    assert (dinner.title, dinner.starts_at) == ("Lab dinner (moved)", dt.datetime(2024, 5, 8, 18, tzinfo=UTC))
+    assert (dinner.title, dinner.starts_at) == ("Lab dinner (moved)", dt.datetime(2024, 5, 9, 18, tzinfo=UTC))
 
 
 def test_an_invalid_edit_changes_nothing(member_client, lab, conference, dinner):
