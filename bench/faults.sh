@@ -53,7 +53,9 @@ pg_accepting() { pg_isready -q -h "$pg_host" -p "$pg_port"; }
 now() { date +%s.%N; }
 
 run=$(mktemp -d)
-gunicorn_pid="" locust_pid=""
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+locust_pid=""
 cleanup() {
   set +e
   # Never leave the machine's PostgreSQL stopped.
@@ -67,33 +69,21 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$locust_pid" 2>/dev/null || break; sleep 0.2; done
     kill -0 "$locust_pid" 2>/dev/null && kill -KILL "$locust_pid"
   fi
-  if [ -n "$gunicorn_pid" ] && kill -0 "$gunicorn_pid" 2>/dev/null; then
-    workers=$(ps --ppid "$gunicorn_pid" -o pid= | tr '\n' ' ')
-    kill -QUIT "$gunicorn_pid"
-    for _ in $(seq 50); do kill -0 "$gunicorn_pid" 2>/dev/null || break; sleep 0.2; done
-    # shellcheck disable=SC2086
-    kill -0 "$gunicorn_pid" 2>/dev/null && kill -KILL "$gunicorn_pid" $workers
-  fi
-  if [ "$KEEP_DB" != 1 ]; then
-    PGOPTIONS=--client-min-messages=warning psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-  fi
+  stop_gunicorn QUIT
+  if [ "$KEEP_DB" != 1 ]; then drop_database; fi
   rm -rf "$run"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export DATABASE_URL=$PG_URL CONN_MAX_AGE
-export SECRET_KEY=bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=127.0.0.1
-export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
-unset DEBUG
 
 # 1. Data: bench/mixed_load.sh's database if it is there, else ICLR 2024 and the lab ---------------------
 if psql "$PG_URL" -Atc "SELECT 1 FROM papers_lab WHERE slug = 'dash-lab'" 2>/dev/null | grep -q 1; then
   echo "== database $db (kept from bench/mixed_load.sh)"
 else
   echo "== database $db"
-  PGOPTIONS=--client-min-messages=warning psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-    -c "CREATE DATABASE $db" >/dev/null
+  create_database
 fi
 DEBUG=1 $PY manage.py migrate -v0
 MEMBERS=$MEMBERS $PY bench/mixed_load.py prepare "$run"
@@ -107,15 +97,7 @@ lab_counts() {  # the lab members' stars and notes, as SQL sees them
 
 # 2. Server ----------------------------------------------------------------------------------------------
 $PY manage.py collectstatic --noinput -v0
-.venv/bin/gunicorn iclrnotes.wsgi -b "127.0.0.1:$PORT" -k gthread -w "$WORKERS" --threads "$GTHREADS" \
-  --log-level warning >"$run/gunicorn.log" 2>&1 &
-gunicorn_pid=$!
-for _ in $(seq 100); do
-  curl -fs -o /dev/null "$BASE/healthz" && break
-  kill -0 "$gunicorn_pid" 2>/dev/null || { cat "$run/gunicorn.log" >&2; exit 1; }
-  sleep 0.2
-done
-curl -fs -o /dev/null "$BASE/healthz" || { echo "gunicorn did not answer /healthz" >&2; exit 1; }
+start_gunicorn "$run/gunicorn.log" -k gthread -w "$WORKERS" --threads "$GTHREADS"
 gunicorn_pids() { echo "$gunicorn_pid $(ps --ppid "$gunicorn_pid" -o pid= | sort -n | tr '\n' ' ')" | xargs; }
 pids_before=$(gunicorn_pids)
 echo "== gunicorn $pids_before on $BASE ($WORKERS gthread workers × $GTHREADS threads)"

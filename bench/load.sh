@@ -27,7 +27,6 @@ WARMUP=${WARMUP:-2s}
 BENCH_START=${BENCH_START:-$(date +%s%N)}
 PY=.venv/bin/python
 BASE=http://127.0.0.1:$PORT
-db=${PG_URL##*/}
 admin_url="${PG_URL%/*}/postgres"
 
 ensure_wrk() {
@@ -46,26 +45,21 @@ ensure_wrk
 for tool in curl psql; do command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 1; }; done
 
 run=$(mktemp -d)
-gunicorn_pid="" sampler_pid=""
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+sampler_pid=""
 stop_server() {
   if [ -n "$sampler_pid" ]; then
     kill "$sampler_pid" 2>/dev/null || true
     wait "$sampler_pid" 2>/dev/null || true  # it ends by the signal: not a failure of the run
     sampler_pid=""
   fi
-  if [ -n "$gunicorn_pid" ] && kill -0 "$gunicorn_pid" 2>/dev/null; then
-    kill -TERM "$gunicorn_pid" || true
-    for _ in $(seq 50); do kill -0 "$gunicorn_pid" 2>/dev/null || break; sleep 0.2; done
-    if kill -0 "$gunicorn_pid" 2>/dev/null; then kill -KILL "$gunicorn_pid" || true; fi
-    wait "$gunicorn_pid" 2>/dev/null || true
-  fi
-  gunicorn_pid=""
-  return 0
+  stop_gunicorn TERM
 }
 cleanup() {
   set +e
   stop_server
-  PGOPTIONS=--client-min-messages=warning psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  drop_database
   if [ "${KEEP_RUN:-0}" = 1 ]; then echo "run folder kept: $run"; else rm -rf "$run"; fi
 }
 trap cleanup EXIT
@@ -76,11 +70,6 @@ secs_since() {  # secs_since START_NS → seconds with two decimals
   printf '%d.%02d' $(( ns / 1000000000 )) $(( ns % 1000000000 / 10000000 ))
 }
 url_of() { [ "$1" = postgresql ] && echo "$PG_URL" || echo "sqlite:///$run/bench.sqlite3"; }
-
-# Production settings for everything that touches sessions (the session hash depends on SECRET_KEY).
-export SECRET_KEY=bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=127.0.0.1
-export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
-unset DEBUG
 
 { echo "CORES=$(nproc)"; echo "WORKERS=$WORKERS"; echo "CONNECTIONS=$CONNECTIONS"; echo "THREADS=$THREADS"
   echo "DURATION=$DURATION"; echo "WARMUP=$WARMUP"; echo "SCALE_FACTOR=$SCALE"
@@ -105,10 +94,7 @@ for engine in $ENGINES; do
   export DATABASE_URL; DATABASE_URL=$(url_of "$engine")
   mkdir -p "$run/$engine-1x"
   echo "== $engine: data"
-  if [ "$engine" = postgresql ]; then
-    PGOPTIONS=--client-min-messages=warning psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-      -c "CREATE DATABASE $db" >/dev/null
-  fi
+  if [ "$engine" = postgresql ]; then create_database; fi
   DEBUG=1 $PY manage.py migrate -v0
   if [ "$engine" = sqlite ] && [[ " $ENGINES " == *" postgresql "* ]]; then
     import_all "$engine" --no-similar
@@ -168,15 +154,7 @@ load_run() {  # load_run ENGINE SCALE: gunicorn on the engine's database, every 
   # shellcheck disable=SC1091
   source "$dir/env.txt"
   # Production settings and two URLs more: the floor under every page (bench/floor_urls.py).
-  .venv/bin/gunicorn iclrnotes.wsgi -b "127.0.0.1:$PORT" -w "$WORKERS" --log-level warning --pythonpath bench \
-    --env DJANGO_SETTINGS_MODULE=floor_settings >"$dir/gunicorn.log" 2>&1 &
-  gunicorn_pid=$!
-  for _ in $(seq 100); do
-    curl -fs -o /dev/null "$BASE/healthz" && break
-    kill -0 "$gunicorn_pid" 2>/dev/null || { cat "$dir/gunicorn.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  curl -fs -o /dev/null "$BASE/healthz" || { echo "gunicorn did not answer /healthz" >&2; cat "$dir/gunicorn.log" >&2; exit 1; }
+  start_gunicorn "$dir/gunicorn.log" -w "$WORKERS" --pythonpath bench --env DJANGO_SETTINGS_MODULE=floor_settings
   echo "== $engine, ${scale}×: gunicorn $gunicorn_pid on $BASE ($WORKERS workers)"
 
   # The workers' resident memory every 5 s from the start of the load: "seconds pid rss_kb".

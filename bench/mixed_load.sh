@@ -41,30 +41,20 @@ command -v psql >/dev/null || { echo "psql not found" >&2; exit 1; }
 [ -x .venv/bin/locust ] || { echo "locust not found: make install" >&2; exit 1; }
 
 run=$(mktemp -d)
-gunicorn_pid="" sampler_pid=""
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+sampler_pid=""
 cleanup() {
   set +e
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
-  if [ -n "$gunicorn_pid" ] && kill -0 "$gunicorn_pid" 2>/dev/null; then
-    workers=$(ps --ppid "$gunicorn_pid" -o pid= | tr '\n' ' ')
-    kill -QUIT "$gunicorn_pid"  # quick shutdown: requests still running (the run is over) are cut
-    for _ in $(seq 50); do kill -0 "$gunicorn_pid" 2>/dev/null || break; sleep 0.2; done
-    # shellcheck disable=SC2086
-    kill -0 "$gunicorn_pid" 2>/dev/null && kill -KILL "$gunicorn_pid" $workers
-  fi
-  if [ "$KEEP_DB" != 1 ]; then
-    PGOPTIONS=--client-min-messages=warning psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-  fi
+  stop_gunicorn QUIT  # quick shutdown: requests still running (the run is over) are cut
+  if [ "$KEEP_DB" != 1 ]; then drop_database; fi
   rm -rf "$run"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Production settings (the session hash depends on SECRET_KEY), plain HTTP on loopback.
 export DATABASE_URL=$PG_URL CONN_MAX_AGE
-export SECRET_KEY=bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=127.0.0.1
-export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
-unset DEBUG
 
 # 1. Data ------------------------------------------------------------------------------------------------
 if [ "$REUSE_DB" = 1 ] && psql "$PG_URL" -Atc "SELECT 1 FROM papers_lab WHERE slug = 'dash-lab'" 2>/dev/null | grep -q 1; then
@@ -72,8 +62,7 @@ if [ "$REUSE_DB" = 1 ] && psql "$PG_URL" -Atc "SELECT 1 FROM papers_lab WHERE sl
   DEBUG=1 $PY manage.py migrate -v0
 else
   echo "== database $db"
-  PGOPTIONS=--client-min-messages=warning psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-    -c "CREATE DATABASE $db" >/dev/null
+  create_database
   DEBUG=1 $PY manage.py migrate -v0
   for file in iclr2024_openreview_notes.json neurips2023_openreview_notes.json; do
     echo "import $file: $(DEBUG=1 $PY manage.py import_openreview "$DATA/$file" 2>/dev/null)"
@@ -86,15 +75,7 @@ MEMBERS=$MEMBERS $PY bench/mixed_load.py prepare "$run"
 
 # 2. Server ----------------------------------------------------------------------------------------------
 $PY manage.py collectstatic --noinput -v0
-.venv/bin/gunicorn iclrnotes.wsgi -b "127.0.0.1:$PORT" -k gthread -w "$WORKERS" --threads "$GTHREADS" \
-  --log-level warning >"$run/gunicorn.log" 2>&1 &
-gunicorn_pid=$!
-for _ in $(seq 100); do
-  curl -fs -o /dev/null "$BASE/healthz" && break
-  kill -0 "$gunicorn_pid" 2>/dev/null || { cat "$run/gunicorn.log" >&2; exit 1; }
-  sleep 0.2
-done
-curl -fs -o /dev/null "$BASE/healthz" || { echo "gunicorn did not answer /healthz" >&2; cat "$run/gunicorn.log" >&2; exit 1; }
+start_gunicorn "$run/gunicorn.log" -k gthread -w "$WORKERS" --threads "$GTHREADS"
 echo "== gunicorn $gunicorn_pid on $BASE ($WORKERS gthread workers × $GTHREADS threads)"
 
 # The app's PostgreSQL connections, twice a second, for the peak.
