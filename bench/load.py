@@ -464,9 +464,10 @@ def report(run_dir: Path, out: Path) -> dict:
         f"{meta.get('WORKERS', '?')} (sync), DEBUG off, loopback; {meta.get('CORES', '?')} cores. "
         f"Budgets bind on PostgreSQL at 1×; the other tables are for comparison."
     )
+    scales = sorted({1, factor})  # SCALE=1: the 1× runs alone, no growth
     engines = {}
     for engine in ENGINES:
-        runs = {f"{scale}x": run_result(run_dir / f"{engine}-{scale}x") for scale in (1, factor)}
+        runs = {f"{scale}x": run_result(run_dir / f"{engine}-{scale}x") for scale in scales}
         runs = {name: run for name, run in runs.items() if run is not None}
         imports = {}
         for slug, label in CONFERENCES:
@@ -485,10 +486,10 @@ def report(run_dir: Path, out: Path) -> dict:
             entry["similar_copied_from_postgresql_seconds"] = float(meta[f"SIMILAR_COPIED_{engine}"])
         if f"SCALE_{engine}" in meta:
             entry["scale_seconds"] = float(meta[f"SCALE_{engine}"])
-        for scale in (1, factor):
+        for scale in scales:
             if f"{scale}x" in runs:
                 print_run(engine, scale, runs[f"{scale}x"], meta)
-        if "1x" in runs and f"{factor}x" in runs:
+        if factor > 1 and "1x" in runs and f"{factor}x" in runs:
             entry["growth"] = growth(runs["1x"], runs[f"{factor}x"])
             print_growth(engine, factor, entry["growth"])
         engines[engine] = entry

@@ -418,3 +418,24 @@ def test_report_shows_each_pages_server_time_after_a_change_and_not(run_dir, tmp
     rows = {row["key"]: row for row in json.loads(out.read_text())["engines"]["sqlite"]["runs"]["1x"]["endpoints"]}
     assert (rows["dashboard"]["server_ms_after_change"], rows["dashboard"]["server_ms_unchanged"]) == (100.9, 9.4)
     assert "server_ms_after_change" not in rows["paper"]
+
+
+def test_report_of_a_run_at_one_scale_shows_each_run_once_and_no_growth(run_dir, tmp_path):
+    """SCALE=1 (the quick run): the 1× tables alone."""
+    meta = run_dir / "meta.txt"
+    meta.write_text(meta.read_text().replace("SCALE_FACTOR=10", "SCALE_FACTOR=1"))
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "load.py"), "report", str(run_dir), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    headings = [line for line in done.stdout.splitlines() if line.startswith("== ")]
+    assert [heading.split(":")[0] for heading in headings] == [
+        "== postgresql, 1×",
+        "== sqlite, 1×",
+        "== imports (manage.py import_openreview's own time; the similar papers apart)",
+        "== pages and static files",
+    ]
+    assert "growth" not in json.loads(out.read_text())["engines"]["postgresql"]
