@@ -109,6 +109,12 @@ def run_dir(tmp_path):
     return run
 
 
+def report_of(run_dir, out) -> str:
+    """What `bench/load.py report RUN_DIR OUT` prints (it writes OUT)."""
+    command = [sys.executable, str(ROOT / "bench" / "load.py"), "report", str(run_dir), str(out)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
 def sections(stdout: str) -> dict[str, list[str]]:
     """The report's blocks, by their "== …" heading."""
     blocks, heading = {}, ""
@@ -123,13 +129,8 @@ def sections(stdout: str) -> dict[str, list[str]]:
 
 def test_report_prints_ratios_budgets_and_growth_and_writes_them_to_json(run_dir, tmp_path):
     out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "load.py"), "report", str(run_dir), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    report = sections(done.stdout)
+    stdout = report_of(run_dir, out)
+    report = sections(stdout)
 
     assert report[""] == [
         "wrk -c8 -t2 -d8s (after 2s of warm-up) per endpoint, gunicorn -w 2 (sync), DEBUG off, loopback; 2 cores. "
@@ -399,13 +400,8 @@ def test_report_shows_each_pages_server_time_after_a_change_and_not(run_dir, tmp
         "COLD_list=34.0\nWARM_list=6.5\nCOLD_dashboard=100.9\nWARM_dashboard=9.4\n"
     )
     out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "load.py"), "report", str(run_dir), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    table = sections(done.stdout)[
+    stdout = report_of(run_dir, out)
+    table = sections(stdout)[
         "sqlite, 1×: 5,478 papers (ICLR 2024: 2,739); lab of 20 (20,000 statuses, 5,955 stars, 3,000 notes)"
     ]
     assert table[0].endswith("ok    server ms: changed / not")
@@ -425,13 +421,8 @@ def test_report_of_a_run_at_one_scale_shows_each_run_once_and_no_growth(run_dir,
     meta = run_dir / "meta.txt"
     meta.write_text(meta.read_text().replace("SCALE_FACTOR=10", "SCALE_FACTOR=1"))
     out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "load.py"), "report", str(run_dir), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    headings = [line for line in done.stdout.splitlines() if line.startswith("== ")]
+    stdout = report_of(run_dir, out)
+    headings = [line for line in stdout.splitlines() if line.startswith("== ")]
     assert [heading.split(":")[0] for heading in headings] == [
         "== postgresql, 1×",
         "== sqlite, 1×",
