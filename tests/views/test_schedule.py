@@ -586,6 +586,20 @@ def test_query_count_is_fixed(
         assert html_of(member_client.get(url(lab, conference), query)).count('id="slot-') == papers
 
 
+@pytest.mark.parametrize(("sessions", "papers", "members"), [(1, 1, 1), (6, 40, 1), (1, 1, 10), (6, 40, 10)])
+def test_a_days_page_makes_the_same_queries_and_draws_that_day_alone(
+    member_client, member, lab, conference, django_assert_num_queries, sessions, papers, members
+):
+    populate(conference, lab, member, sessions=sessions, papers=papers, members=members)
+    on_tuesday = sum(1 for number in range(papers) if number % sessions % 2 == 0)  # populate's even rooms
+    with django_assert_num_queries(SCHEDULE_QUERIES):
+        html = html_of(member_client.get(url(lab, conference), {"day": "2024-05-07"}))
+    assert html.count('id="slot-') == on_tuesday
+    with django_assert_num_queries(3):  # again, with nothing changed: from the cache
+        again = html_of(member_client.get(url(lab, conference), {"day": "2024-05-07"}))
+    assert again.count('id="slot-') == on_tuesday
+
+
 def test_the_cached_schedule_shows_a_new_lab_event_at_once(member_client, member, lab, conference):
     populate(conference, lab, member, sessions=1, papers=1, members=1)
     assert "Poster walk" not in html_of(member_client.get(url(lab, conference)))
